@@ -1,0 +1,24 @@
+# cmake/EigenflowTargetOptions.cmake — compile options for eigenflow's own tests, examples and
+# benchmarks. None of this reaches the eigenflow target, so consumers get no flags from us.
+include_guard(GLOBAL)
+include(CheckCXXCompilerFlag)
+
+# Warnings are errors in our own code; Eigen and Boost come in as system headers (imported
+# targets), so their warnings stay theirs.
+function(eigenflow_target_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror)
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4 /WX /permissive-)
+  endif()
+endfunction()
+
+check_cxx_compiler_flag(-march=native EIGENFLOW_COMPILER_HAS_MARCH_NATIVE)
+
+# Examples and benchmarks measure speed: build them for the CPU they run on (Eigen falls back to
+# SSE2 otherwise, several times slower).
+function(eigenflow_target_optimize_for_host target)
+  if(EIGENFLOW_NATIVE AND EIGENFLOW_COMPILER_HAS_MARCH_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+endfunction()

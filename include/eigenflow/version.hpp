@@ -1,0 +1,33 @@
+// include/eigenflow/version.hpp — the library version, kept here and nowhere else.
+//
+// CMake reads the three numbers below to set the project and package version, so a release
+// changes only this file.
+#pragma once
+
+#define EIGENFLOW_VERSION_MAJOR 0
+#define EIGENFLOW_VERSION_MINOR 1
+#define EIGENFLOW_VERSION_PATCH 0
+
+#define EIGENFLOW_DETAIL_STRINGIFY_(x) #x
+#define EIGENFLOW_DETAIL_STRINGIFY(x) EIGENFLOW_DETAIL_STRINGIFY_(x)
+
+/// The version as a string literal, "MAJOR.MINOR.PATCH".
+#define EIGENFLOW_VERSION_STRING                                                                  \
+  EIGENFLOW_DETAIL_STRINGIFY(EIGENFLOW_VERSION_MAJOR)                                             \
+  "." EIGENFLOW_DETAIL_STRINGIFY(EIGENFLOW_VERSION_MINOR) "." EIGENFLOW_DETAIL_STRINGIFY(         \
+      EIGENFLOW_VERSION_PATCH)
+
+namespace eigenflow {
+
+/// The library version, for code that wants it as values rather than macros.
+struct version_info {
+  int major;
+  int minor;
+  int patch;
+};
+
+inline constexpr version_info version{EIGENFLOW_VERSION_MAJOR, EIGENFLOW_VERSION_MINOR,
+                                      EIGENFLOW_VERSION_PATCH};
+inline constexpr const char* version_string = EIGENFLOW_VERSION_STRING;
+
+}  // namespace eigenflow

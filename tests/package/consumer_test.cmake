@@ -1,0 +1,40 @@
+# tests/package/consumer_test.cmake — run with `cmake -P`: installs eigenflow into a fresh prefix
+# (MODE=find_package) or points at the source tree (MODE=add_subdirectory), then configures,
+# builds and runs the consumer project, which must print the expected version.
+cmake_minimum_required(VERSION 3.21)
+
+function(run_step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${result}):\n${out}\n${err}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(prefix "${WORK_DIR}/prefix")
+set(build "${WORK_DIR}/build")
+
+if(MODE STREQUAL "find_package")
+  run_step("installing eigenflow" "${CMAKE_COMMAND}" --install "${EIGENFLOW_BINARY_DIR}" --prefix "${prefix}")
+  if(NOT EXISTS "${prefix}/include/eigenflow/eigenflow.hpp")
+    message(FATAL_ERROR "the install did not put the headers under ${prefix}/include")
+  endif()
+  set(consumer_args "-DCMAKE_PREFIX_PATH=${prefix}")
+elseif(MODE STREQUAL "add_subdirectory")
+  set(consumer_args "-DEIGENFLOW_SOURCE_DIR=${EIGENFLOW_SOURCE_DIR}")
+else()
+  message(FATAL_ERROR "unknown MODE '${MODE}'")
+endif()
+
+run_step("configuring the consumer"
+  "${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
+  "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" -DCMAKE_BUILD_TYPE=Release
+  "-DCONSUME_WITH=${MODE}" ${consumer_args})
+run_step("building the consumer" "${CMAKE_COMMAND}" --build "${build}")
+run_step("running the consumer" "${build}/consumer")
+string(STRIP "${step_output}" printed)
+if(NOT printed STREQUAL "eigenflow ${EXPECTED_VERSION}")
+  message(FATAL_ERROR "the consumer printed '${printed}', expected 'eigenflow ${EXPECTED_VERSION}'")
+endif()
+message(STATUS "consumer (${MODE}) printed: ${printed}")
