@@ -1,0 +1,305 @@
+// include/eigenflow/autodiff/tape.hpp — the reverse-mode tape and `var`, its handle to one value.
+//
+// One node per matrix operation. A node holds its value and (when a gradient flows through it)
+// its adjoint in the tape's arena, the ids of its operands, a few arguments, and a plain function
+// pointer that adds its adjoint into its operands' adjoints. No virtual call, and after the first
+// pass of a given shape, no heap allocation: clear() keeps the nodes' and the arena's capacity.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "eigenflow/autodiff/arena.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
+#include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
+
+namespace eigenflow {
+
+template <class Scalar>
+class tape;
+
+/// A node on a tape: its value, adjoint, operands and backward rule. Op implementers read and
+/// write it; users only see `var`.
+template <class Scalar>
+struct tape_node {
+  using map_type = Eigen::Map<matrix<Scalar>>;
+  using backward_fn = void (*)(const tape_node&, tape<Scalar>&);
+  static constexpr int max_inputs = 3;
+
+  Scalar* value_data = nullptr;
+  Scalar* adjoint_data = nullptr;  // null when no gradient flows through this node
+  index_t rows = 0;
+  index_t cols = 0;
+  backward_fn backward = nullptr;  // null for leaves
+  std::int32_t inputs[max_inputs] = {-1, -1, -1};
+  Scalar scalar_arg = 0;           // op-specific: a scale, a shift, an exponent
+  index_t int_args[2] = {0, 0};      // op-specific: an offset, a count
+  const index_t* index_args = nullptr;  // op-specific: gather indices, extra operand ids (arena)
+  index_t index_count = 0;
+  bool adjoint_is_external = false;  // a leaf whose adjoint is a caller's gradient buffer
+
+  bool needs_grad() const { return adjoint_data != nullptr; }
+  map_type value() const { return map_type(value_data, rows, cols); }
+  map_type adjoint() const { return map_type(adjoint_data, rows, cols); }
+  detail::shape shape() const { return {rows, cols}; }
+};
+
+/// A value recorded on a tape: a cheap handle (tape pointer and node id), copied freely.
+///
+/// @tparam Scalar float or double.
+///
+/// A default-constructed var is null (it refers to no node); ops reject it, and a forward-mode
+/// pair uses a null tangent to mean "zero tangent" (see dual.hpp).
+template <class Scalar>
+class var {
+ public:
+  using scalar_type = Scalar;
+  using map_type = Eigen::Map<matrix<Scalar>>;
+
+  var() = default;
+  var(tape<Scalar>* owner, std::int32_t id) : tape_(owner), id_(id) {}
+
+  bool is_null() const { return tape_ == nullptr; }
+  tape<Scalar>& owner() const { return *tape_; }
+  std::int32_t id() const { return id_; }
+
+  const tape_node<Scalar>& node() const { return tape_->node_at(id_); }
+  index_t rows() const { return node().rows; }
+  index_t cols() const { return node().cols; }
+  detail::shape shape() const { return node().shape(); }
+  bool needs_grad() const { return node().needs_grad(); }
+
+  /// The value (valid until the tape is cleared).
+  map_type value() const { return node().value(); }
+  /// The accumulated adjoint, ∂(seeded output)/∂(this value); requires needs_grad().
+  map_type adjoint() const {
+    if (!needs_grad()) throw value_error("var::adjoint: this value is a constant (no gradient)");
+    return node().adjoint();
+  }
+  /// The single entry of a 1x1 value.
+  Scalar item() const {
+    detail::require_scalar("var::item", shape());
+    return node().value_data[0];
+  }
+
+ private:
+  tape<Scalar>* tape_ = nullptr;
+  std::int32_t id_ = -1;
+};
+
+/// The reverse-mode tape: owned by the caller (one per thread), reused across steps.
+///
+/// @tparam Scalar float or double.
+///
+/// @code
+///   eigenflow::tape<double> t;
+///   auto x = t.variable(x0);                 // a leaf whose gradient we want
+///   auto w = t.leaf(p.value, p.grad);        // a parameter: read in place, gradient added to p.grad
+///   auto loss = eigenflow::sum(eigenflow::tanh(eigenflow::matmul_nt(x, w)));
+///   t.backward(loss);                        // x.adjoint() and p.grad now hold the gradients
+///   t.clear();                               // next step reuses all storage
+/// @endcode
+template <class Scalar>
+class tape {
+  static_assert(std::is_floating_point_v<Scalar>, "tape<Scalar>: Scalar is float or double");
+
+ public:
+  using scalar_type = Scalar;
+  using node_type = tape_node<Scalar>;
+  using backward_fn = typename node_type::backward_fn;
+
+  tape() = default;
+  tape(const tape&) = delete;             // vars point at their tape: it must not move or copy
+  tape& operator=(const tape&) = delete;
+
+  // ---- leaves ------------------------------------------------------------------------------
+
+  /// A copy of m that gradients do not flow into.
+  var<Scalar> constant(const Eigen::Ref<const matrix<Scalar>>& m) { return copy_leaf(m, false); }
+
+  /// A copy of m whose gradient is wanted (read it with var::adjoint() after backward).
+  var<Scalar> variable(const Eigen::Ref<const matrix<Scalar>>& m) { return copy_leaf(m, true); }
+
+  /// A view of a caller's value whose gradient is added into `grad` by backward (no copies).
+  /// Both must stay alive and unresized until the tape is cleared; `grad` is resized and zeroed
+  /// if its shape differs from the value's.
+  var<Scalar> leaf(const matrix<Scalar>& value, matrix<Scalar>& grad) {
+    if (grad.rows() != value.rows() || grad.cols() != value.cols()) {
+      grad.setZero(value.rows(), value.cols());
+    }
+    node_type n;
+    n.rows = value.rows();
+    n.cols = value.cols();
+    n.value_data = const_cast<Scalar*>(value.data());  // never written through
+    n.adjoint_data = grad.data();
+    n.adjoint_is_external = true;
+    return push(n);
+  }
+
+  /// A leaf that is a view of a caller's value, with no gradient (inputs that outlive the step).
+  var<Scalar> constant_view(const matrix<Scalar>& value) {
+    node_type n;
+    n.rows = value.rows();
+    n.cols = value.cols();
+    n.value_data = const_cast<Scalar*>(value.data());  // never written through
+    return push(n);
+  }
+
+  /// A zero-filled constant (a zero tangent, padding).
+  var<Scalar> zeros(index_t rows, index_t cols) {
+    node_type n;
+    n.rows = rows;
+    n.cols = cols;
+    n.value_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
+    n.value().setZero();
+    return push(n);
+  }
+
+  // ---- recording (for op implementers) --------------------------------------------------------
+
+  /// Appends a node of the given shape computed from `inputs` (which must be on this tape); its
+  /// value is left uninitialized for the op to fill. A gradient flows through it when one flows
+  /// through any input; then its adjoint is allocated and zeroed.
+  var<Scalar> record(const char* op, index_t rows, index_t cols, std::initializer_list<var<Scalar>> inputs,
+                     backward_fn backward) {
+    if (inputs.size() > node_type::max_inputs) {
+      throw value_error(std::string(op) + ": record takes at most 3 operands (use record_many)");
+    }
+    node_type n;
+    int k = 0;
+    bool grad = false;
+    for (const var<Scalar>& in : inputs) {
+      check_operand(op, in);
+      n.inputs[k++] = in.id();
+      grad = grad || in.needs_grad();
+    }
+    return push_computed(n, rows, cols, grad, backward);
+  }
+
+  /// As record(), for any number of operands: part(k) gives operand k (called once for each
+  /// k in order); their ids go to the node's index_args.
+  template <class PartFn>
+  var<Scalar> record_many(const char* op, index_t rows, index_t cols, index_t count, const PartFn& part,
+                          backward_fn backward) {
+    node_type n;
+    index_t* ids = index_arena_.allocate(static_cast<std::size_t>(count));
+    bool grad = false;
+    for (index_t k = 0; k < count; ++k) {
+      const var<Scalar> in = part(k);
+      check_operand(op, in);
+      ids[k] = in.id();
+      grad = grad || in.needs_grad();
+    }
+    n.index_args = ids;
+    n.index_count = count;
+    return push_computed(n, rows, cols, grad, backward);
+  }
+
+  /// Throws unless v is a non-null value on this tape.
+  void check_operand(const char* op, const var<Scalar>& v) const {
+    if (v.is_null()) throw value_error(std::string(op) + ": operand is a null var");
+    if (&v.owner() != this) throw value_error(std::string(op) + ": operand is on another tape");
+  }
+
+  /// Mutable access to a node just recorded, to set its arguments.
+  node_type& node_at(std::int32_t id) { return nodes_[static_cast<std::size_t>(id)]; }
+  const node_type& node_at(std::int32_t id) const { return nodes_[static_cast<std::size_t>(id)]; }
+
+  /// Scratch storage valid until clear() (for op arguments such as gather indices).
+  Scalar* allocate_scalars(index_t n) { return arena_.allocate(static_cast<std::size_t>(n)); }
+  index_t* allocate_indices(index_t n) { return index_arena_.allocate(static_cast<std::size_t>(n)); }
+
+  // ---- reverse pass ------------------------------------------------------------------------
+
+  /// ∂output/∂(everything before it), for a 1x1 output.
+  void backward(const var<Scalar>& output) {
+    check_operand("backward", output);
+    detail::require_scalar("backward", output.shape());
+    seed(output, matrix<Scalar>::Ones(1, 1));
+    propagate();
+  }
+
+  /// Adds `seed` to output's adjoint (a vector-Jacobian product's vector). Several outputs may be
+  /// seeded before one propagate().
+  void seed(const var<Scalar>& output, const Eigen::Ref<const matrix<Scalar>>& seed_value) {
+    check_operand("seed", output);
+    detail::require_same_shape("seed", output.shape(), detail::shape_of(seed_value));
+    if (!output.needs_grad()) return;  // nothing it depends on wants a gradient
+    output.node().adjoint() += seed_value;
+    last_seeded_ = std::max(last_seeded_, output.id());
+  }
+
+  /// Runs every recorded backward rule, last node first, from the last seeded node down.
+  void propagate() {
+    for (std::int32_t i = last_seeded_; i >= 0; --i) {
+      const node_type& n = nodes_[static_cast<std::size_t>(i)];
+      if (n.backward != nullptr && n.adjoint_data != nullptr) n.backward(n, *this);
+    }
+    last_seeded_ = -1;
+  }
+
+  /// Zeroes the adjoints the tape owns (not the caller's gradient buffers), for another backward
+  /// over the same recording.
+  void zero_adjoints() {
+    for (node_type& n : nodes_) {
+      if (n.adjoint_data != nullptr && !n.adjoint_is_external) {
+        std::fill_n(n.adjoint_data, n.rows * n.cols, Scalar(0));
+      }
+    }
+  }
+
+  /// Forgets every node, keeping the storage for the next step. Vars recorded so far dangle.
+  void clear() {
+    nodes_.clear();
+    arena_.clear();
+    index_arena_.clear();
+    last_seeded_ = -1;
+  }
+
+  std::size_t size() const { return nodes_.size(); }
+  /// Bytes of value/adjoint storage held (used or not), for capacity planning.
+  std::size_t arena_bytes() const { return arena_.capacity() * sizeof(Scalar); }
+
+ private:
+  var<Scalar> copy_leaf(const Eigen::Ref<const matrix<Scalar>>& m, bool grad) {
+    node_type n;
+    n.rows = m.rows();
+    n.cols = m.cols();
+    n.value_data = arena_.allocate(static_cast<std::size_t>(m.size()));
+    n.value() = m;
+    if (grad) {
+      n.adjoint_data = arena_.allocate(static_cast<std::size_t>(m.size()));
+      n.adjoint().setZero();
+    }
+    return push(n);
+  }
+
+  var<Scalar> push_computed(node_type& n, index_t rows, index_t cols, bool grad, backward_fn backward) {
+    n.rows = rows;
+    n.cols = cols;
+    n.backward = backward;
+    n.value_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
+    if (grad) {
+      n.adjoint_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
+      std::fill_n(n.adjoint_data, rows * cols, Scalar(0));
+    }
+    return push(n);
+  }
+
+  var<Scalar> push(const node_type& n) {
+    nodes_.push_back(n);
+    return var<Scalar>(this, static_cast<std::int32_t>(nodes_.size() - 1));
+  }
+
+  std::vector<node_type> nodes_;
+  detail::arena<Scalar> arena_;
+  detail::arena<index_t> index_arena_;
+  std::int32_t last_seeded_ = -1;
+};
+
+}  // namespace eigenflow

@@ -1,0 +1,121 @@
+// include/eigenflow/nn/parameter.hpp — a named trainable matrix and its gradient, and the list of
+// a model's parameters that optimizers, checkpoints and gradient checks work on.
+//
+// Parameters live in modules, outside any tape. A training step puts them on a tape as leaves
+// that read `value` in place and accumulate into `grad` in place (no copies either way), so the
+// caller zeroes the gradients before a step and an optimizer reads them after it.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
+
+namespace eigenflow::nn {
+
+/// A trainable matrix with its accumulated gradient (same shape).
+///
+/// @tparam Scalar float or double.
+template <class Scalar>
+struct parameter {
+  std::string name;
+  matrix<Scalar> value;
+  matrix<Scalar> grad;
+
+  parameter() = default;
+  parameter(std::string parameter_name, matrix<Scalar> initial)
+      : name(std::move(parameter_name)),
+        value(std::move(initial)),
+        grad(matrix<Scalar>::Zero(value.rows(), value.cols())) {}
+
+  index_t size() const { return value.size(); }
+  void zero_grad() { grad.setZero(value.rows(), value.cols()); }
+};
+
+/// Non-owning list of a model's parameters, in a fixed order (the order modules enumerate them),
+/// with the whole-model operations that act on all of them at once.
+template <class Scalar>
+class parameter_list {
+ public:
+  using parameter_type = parameter<Scalar>;
+
+  parameter_list() = default;
+  explicit parameter_list(std::vector<parameter_type*> items) : items_(std::move(items)) {}
+
+  void push_back(parameter_type& p) { items_.push_back(&p); }
+  void append(const parameter_list& other) {
+    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  }
+
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  parameter_type& operator[](std::size_t i) const { return *items_[i]; }
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+
+  /// Total number of scalars over all parameters.
+  index_t count() const {
+    index_t n = 0;
+    for (const parameter_type* p : items_) n += p->size();
+    return n;
+  }
+
+  void zero_grad() const {
+    for (parameter_type* p : items_) p->zero_grad();
+  }
+
+  /// Euclidean norm of all gradients taken together (what global-norm clipping bounds).
+  Scalar grad_norm() const {
+    Scalar sum = 0;
+    for (const parameter_type* p : items_) sum += p->grad.squaredNorm();
+    return std::sqrt(sum);
+  }
+
+  /// All parameter values (or gradients), concatenated in list order, each column-major.
+  vector<Scalar> flatten_values() const { return flatten(&parameter_type::value); }
+  vector<Scalar> flatten_grads() const { return flatten(&parameter_type::grad); }
+
+  /// Inverse of flatten_values / flatten_grads; the length must equal count().
+  void assign_values(const Eigen::Ref<const vector<Scalar>>& flat) const {
+    assign(&parameter_type::value, flat, "assign_values");
+  }
+  void assign_grads(const Eigen::Ref<const vector<Scalar>>& flat) const {
+    assign(&parameter_type::grad, flat, "assign_grads");
+  }
+
+ private:
+  vector<Scalar> flatten(matrix<Scalar> parameter_type::*member) const {
+    vector<Scalar> flat(count());
+    index_t offset = 0;
+    for (const parameter_type* p : items_) {
+      const matrix<Scalar>& m = p->*member;
+      flat.segment(offset, m.size()) = m.reshaped();
+      offset += m.size();
+    }
+    return flat;
+  }
+
+  void assign(matrix<Scalar> parameter_type::*member, const Eigen::Ref<const vector<Scalar>>& flat,
+              const char* what) const {
+    if (flat.size() != count()) {
+      throw shape_error(std::string("parameter_list::") + what + ": got " +
+                        std::to_string(flat.size()) + " values for " + std::to_string(count()) +
+                        " parameters");
+    }
+    index_t offset = 0;
+    for (parameter_type* p : items_) {
+      matrix<Scalar>& m = p->*member;
+      m.resize(p->value.rows(), p->value.cols());
+      m.reshaped() = flat.segment(offset, m.size());
+      offset += m.size();
+    }
+  }
+
+  std::vector<parameter_type*> items_;
+};
+
+}  // namespace eigenflow::nn
