@@ -1,8 +1,13 @@
 // include/eigenflow/eigenflow.hpp — the umbrella header: includes every public part of eigenflow.
 //
-// Each layer also has an umbrella of its own (eigenflow/autodiff.hpp, ...), for code that needs
-// only part of the library and wants to compile faster.
+// Each layer also has an umbrella of its own (eigenflow/autodiff.hpp, eigenflow/nn.hpp, ...), for
+// code that needs only part of the library and wants to compile faster.
 #pragma once
 
+#include "eigenflow/autodiff.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
+#include "eigenflow/nn.hpp"
+#include "eigenflow/optim.hpp"
+#include "eigenflow/random.hpp"
 #include "eigenflow/version.hpp"

@@ -35,3 +35,25 @@ void check_ad(const F& f, const std::vector<matrix<double>>& inputs, double tole
 }
 
 }  // namespace eigenflow::test
+
+#include "eigenflow/nn/parameter.hpp"
+
+namespace eigenflow::test {
+
+/// Every parameter of a (double) model as a gradient-check target.
+inline std::vector<gradient_target> parameter_targets(const nn::parameter_list<double>& list) {
+  std::vector<gradient_target> targets;
+  for (nn::parameter<double>* p : list) targets.push_back({&p->value, &p->grad, p->name});
+  return targets;
+}
+
+/// Checks ∂(Σ W ⊙ f)/∂θ for every parameter θ of a model; record(tape) runs the model on the tape.
+template <class Record>
+void check_parameter_gradients(const Record& record, const nn::parameter_list<double>& list,
+                               double tolerance = 1e-6) {
+  const gradient_check_result result = check_gradients(record, parameter_targets(list), {tolerance});
+  INFO("parameter gradients: max error " << result.max_error << " at " << result.worst);
+  CHECK(result.passed);
+}
+
+}  // namespace eigenflow::test

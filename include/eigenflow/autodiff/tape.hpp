@@ -220,7 +220,10 @@ class tape {
   void backward(const var<Scalar>& output) {
     check_operand("backward", output);
     detail::require_scalar("backward", output.shape());
-    seed(output, matrix<Scalar>::Ones(1, 1));
+    if (output.needs_grad()) {
+      output.node().adjoint_data[0] += Scalar(1);
+      last_seeded_ = std::max(last_seeded_, output.id());
+    }
     propagate();
   }
 

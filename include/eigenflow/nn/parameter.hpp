@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 
@@ -20,11 +21,14 @@ namespace eigenflow::nn {
 /// A trainable matrix with its accumulated gradient (same shape).
 ///
 /// @tparam Scalar float or double.
+///
+/// `grad` is mutable: accumulating a gradient is not a change of the model, so a const model
+/// can be evaluated on a tape.
 template <class Scalar>
 struct parameter {
   std::string name;
   matrix<Scalar> value;
-  matrix<Scalar> grad;
+  mutable matrix<Scalar> grad;
 
   parameter() = default;
   parameter(std::string parameter_name, matrix<Scalar> initial)
@@ -33,8 +37,15 @@ struct parameter {
         grad(matrix<Scalar>::Zero(value.rows(), value.cols())) {}
 
   index_t size() const { return value.size(); }
-  void zero_grad() { grad.setZero(value.rows(), value.cols()); }
+  void zero_grad() const { grad.setZero(value.rows(), value.cols()); }
 };
+
+/// The parameter as a Value like `like`: itself in plain mode, a leaf on like's tape (gradient
+/// into p.grad) for var, with a zero tangent for dual.
+template <class Scalar, class Value>
+decltype(auto) lift(const parameter<Scalar>& p, const Value& like) {
+  return lift_leaf(p.value, p.grad, like);
+}
 
 /// Non-owning list of a model's parameters, in a fixed order (the order modules enumerate them),
 /// with the whole-model operations that act on all of them at once.

@@ -47,10 +47,17 @@ void reduce_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   if (!x.needs_grad()) return;
   const auto g = n.adjoint();
   auto gx = x.adjoint();
+  // Column by column: a broadcast of a scaled expression (colwise() += s * g) would be evaluated
+  // into a heap temporary first.
+  const Scalar s = n.scalar_arg;
   switch (static_cast<reduce_axis>(n.int_args[0])) {
-    case reduce_axis::all: gx.array() += n.scalar_arg * g(0, 0); break;
-    case reduce_axis::each_row: gx.colwise() += n.scalar_arg * g.col(0); break;
-    case reduce_axis::each_col: gx.rowwise() += n.scalar_arg * g.row(0); break;
+    case reduce_axis::all: gx.array() += s * g(0, 0); break;
+    case reduce_axis::each_row:
+      for (index_t j = 0; j < gx.cols(); ++j) gx.col(j) += s * g.col(0);
+      break;
+    case reduce_axis::each_col:
+      for (index_t j = 0; j < gx.cols(); ++j) gx.col(j).array() += s * g(0, j);
+      break;
   }
 }
 

@@ -82,7 +82,7 @@ void slice_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
 inline void check_gather(index_t table_rows, std::span<const index_t> rows) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] < 0 || rows[i] >= table_rows) {
-      throw value_error("gather_rows: index_t " + std::to_string(rows[i]) + " at position " +
+      throw value_error("gather_rows: index " + std::to_string(rows[i]) + " at position " +
                         std::to_string(i) + " is outside [0, " + std::to_string(table_rows) + ")");
     }
   }

@@ -1,0 +1,59 @@
+// include/eigenflow/nn/layer_norm.hpp — normalization over each sample's features.
+#pragma once
+
+#include <string>
+
+#include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/reduce.hpp"
+#include "eigenflow/autodiff/ops/unary.hpp"
+#include "eigenflow/error.hpp"
+#include "eigenflow/nn/parameter.hpp"
+
+namespace eigenflow::nn {
+
+/// y = (x − mean) / sqrt(var + ε) ⊙ γ + β, with mean and (biased) variance over each row;
+/// γ starts at 1 and β at 0.
+///
+/// @tparam Scalar float or double.
+template <class Scalar>
+class layer_norm {
+ public:
+  layer_norm() = default;
+  layer_norm(const std::string& name, index_t features, Scalar epsilon = Scalar(1e-5))
+      : name_(name),
+        gain_(name + ".gain", matrix<Scalar>::Ones(1, features)),
+        offset_(name + ".offset", matrix<Scalar>::Zero(1, features)),
+        epsilon_(epsilon) {
+    if (features < 1) throw value_error(name + ": layer_norm needs at least one feature");
+    if (!(epsilon > 0)) throw value_error(name + ": layer_norm epsilon must be positive");
+  }
+
+  template <class Value>
+  Value operator()(const Value& x) const {
+    if (x.cols() != gain_.value.cols()) {
+      throw shape_error(name_ + ": expected " + std::to_string(gain_.value.cols()) + " features, got a " +
+                        std::to_string(x.rows()) + "x" + std::to_string(x.cols()) + " input");
+    }
+    const Value centered = sub(x, mean_rows(x));
+    const Value inv_std = reciprocal(sqrt(shift(mean_rows(square(centered)), epsilon_)));
+    return add(mul(mul(centered, inv_std), lift(gain_, x)), lift(offset_, x));
+  }
+
+  void collect_parameters(parameter_list<Scalar>& list) {
+    list.push_back(gain_);
+    list.push_back(offset_);
+  }
+  parameter_list<Scalar> parameters() {
+    parameter_list<Scalar> list;
+    collect_parameters(list);
+    return list;
+  }
+
+ private:
+  std::string name_;
+  parameter<Scalar> gain_;
+  parameter<Scalar> offset_;
+  Scalar epsilon_ = Scalar(1e-5);
+};
+
+}  // namespace eigenflow::nn

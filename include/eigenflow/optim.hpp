@@ -1,0 +1,10 @@
+// include/eigenflow/optim.hpp — the optimizers layer: Adam/AdamW, SGD, gradient clipping,
+// learning-rate schedules, the finite guard, and optimizer state for checkpoints.
+#pragma once
+
+#include "eigenflow/optim/adam.hpp"
+#include "eigenflow/optim/clip.hpp"
+#include "eigenflow/optim/finite_guard.hpp"
+#include "eigenflow/optim/optimizer_state.hpp"
+#include "eigenflow/optim/schedule.hpp"
+#include "eigenflow/optim/sgd.hpp"

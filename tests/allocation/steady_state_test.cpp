@@ -1,0 +1,83 @@
+// tests/allocation/steady_state_test.cpp — after warm-up, a training step allocates nothing: the
+// tape reuses its nodes and arena, duals add no allocation, and optimizer steps work in place.
+#include <catch2/catch.hpp>
+
+#include "allocation/counting_new.hpp"
+#include "eigenflow/autodiff.hpp"
+#include "eigenflow/nn.hpp"
+#include "eigenflow/optim.hpp"
+
+using namespace eigenflow;
+using eigenflow::test::count_allocations;
+
+TEST_CASE("the counter sees both std and Eigen allocations", "[allocation]") {
+  CHECK(count_allocations([] { std::vector<int> v(10); }) == 1);
+  CHECK(count_allocations([] { matrix<float> m(8, 8); m.setZero(); }) == 1);
+  CHECK(count_allocations([] {}) == 0);
+}
+
+TEMPLATE_TEST_CASE("a tape training step of an MLP allocates nothing after warm-up", "[allocation][tape]", float,
+                   double) {
+  using S = TestType;
+  random_engine rng(1);
+  nn::mlp<S> net("net", {2, 64, 64, 2}, rng, {.hidden_activation = activation::tanh});
+  const auto params = net.parameters();
+  const matrix<S> x = normal_matrix<S>(64, 2, rng);  // products small enough for Eigen's stack buffers
+  optim::adam<S> adam(optim::adam_options<S>{});
+  tape<S> t;
+  auto step = [&] {
+    t.clear();
+    params.zero_grad();
+    const var<S> out = net(t.constant_view(x));
+    t.backward(mean(sum_rows(square(out))));
+    optim::clip_grad_norm(params, S(1));
+    adam.step(params);
+  };
+  step();
+  step();  // the second clear merges the arena into one block
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 5; ++i) step();
+        }) == 0);
+}
+
+TEST_CASE("a Hutchinson trace step (duals through an MLP) allocates nothing after warm-up", "[allocation][dual]") {
+  random_engine rng(2);
+  nn::mlp<double> net("f", {3, 32, 32, 3}, rng, {.hidden_activation = activation::softplus});
+  const auto params = net.parameters();
+  const matrix<double> x = normal_matrix<double>(50, 3, rng);
+  const matrix<double> eps = normal_matrix<double>(50, 3, rng);
+  tape<double> t;
+  auto step = [&] {
+    t.clear();
+    params.zero_grad();
+    const dual<double> y = net(dual<double>(t.constant_view(x), t.constant_view(eps)));
+    t.backward(sum(mul(y.tangent, t.constant_view(eps))));  // Σ εᵀ J ε
+  };
+  step();
+  step();
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 5; ++i) step();
+        }) == 0);
+}
+
+TEST_CASE("optimizer steps allocate nothing after the first", "[allocation][optim]") {
+  nn::parameter<float> w("w", matrix<float>::Ones(16, 8));
+  nn::parameter<float> b("b", matrix<float>::Ones(1, 16));
+  const nn::parameter_list<float> params({&w, &b});
+  w.grad.setConstant(0.5f);
+  b.grad.setConstant(-0.25f);
+  optim::adam<float> adam(optim::adam_options<float>{});
+  optim::sgd<float> sgd(optim::sgd_options<float>{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
+  auto adamw = optim::adamw<float>(1e-3f);
+  adam.step(params);
+  sgd.step(params);
+  adamw.step(params);
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 3; ++i) {
+            adam.step(params);
+            sgd.step(params);
+            adamw.step(params);
+            optim::clip_grad_norm(params, 1e-3f);
+          }
+        }) == 0);
+}
