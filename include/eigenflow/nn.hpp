@@ -7,5 +7,6 @@
 #include "eigenflow/nn/layer_norm.hpp"
 #include "eigenflow/nn/linear.hpp"
 #include "eigenflow/nn/mlp.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/multi_head_attention.hpp"
 #include "eigenflow/nn/parameter.hpp"

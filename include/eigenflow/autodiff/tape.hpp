@@ -65,10 +65,14 @@ class var {
   var(tape<Scalar>* owner, std::int32_t id) : tape_(owner), id_(id) {}
 
   bool is_null() const { return tape_ == nullptr; }
-  tape<Scalar>& owner() const { return *tape_; }
+  /// The tape this value is on; throws value_error for a null var.
+  tape<Scalar>& owner() const {
+    if (tape_ == nullptr) throw value_error("operand is a null var (default-constructed, on no tape)");
+    return *tape_;
+  }
   std::int32_t id() const { return id_; }
 
-  const tape_node<Scalar>& node() const { return tape_->node_at(id_); }
+  const tape_node<Scalar>& node() const { return owner().node_at(id_); }
   index_t rows() const { return node().rows; }
   index_t cols() const { return node().cols; }
   detail::shape shape() const { return node().shape(); }

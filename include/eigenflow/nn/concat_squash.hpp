@@ -11,6 +11,7 @@
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/linear.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::nn {
@@ -19,7 +20,7 @@ namespace eigenflow::nn {
 ///
 /// @tparam Scalar float or double.
 template <class Scalar>
-class concat_squash {
+class concat_squash : public module_base<concat_squash<Scalar>, Scalar> {
  public:
   concat_squash() = default;
   concat_squash(const std::string& name, index_t in, index_t out, random_engine& rng)
@@ -45,11 +46,6 @@ class concat_squash {
     layer_.collect_parameters(list);
     gate_.collect_parameters(list);
     shift_.collect_parameters(list);
-  }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "eigenflow/autodiff/ops/structure.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 #include "eigenflow/random.hpp"
 
@@ -15,7 +16,7 @@ namespace eigenflow::nn {
 ///
 /// @tparam Scalar float or double.
 template <class Scalar>
-class embedding {
+class embedding : public module_base<embedding<Scalar>, Scalar> {
  public:
   embedding() = default;
   embedding(const std::string& name, index_t count, index_t dim, random_engine& rng) : name_(name) {
@@ -42,11 +43,6 @@ class embedding {
   index_t dim() const { return table_.value.cols(); }
 
   void collect_parameters(parameter_list<Scalar>& list) { list.push_back(table_); }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
-  }
 
  private:
   std::string name_;

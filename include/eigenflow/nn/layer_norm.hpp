@@ -7,6 +7,7 @@
 #include "eigenflow/autodiff/ops/reduce.hpp"
 #include "eigenflow/autodiff/ops/unary.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::nn {
@@ -16,7 +17,7 @@ namespace eigenflow::nn {
 ///
 /// @tparam Scalar float or double.
 template <class Scalar>
-class layer_norm {
+class layer_norm : public module_base<layer_norm<Scalar>, Scalar> {
  public:
   layer_norm() = default;
   layer_norm(const std::string& name, index_t features, Scalar epsilon = Scalar(1e-5))
@@ -42,11 +43,6 @@ class layer_norm {
   void collect_parameters(parameter_list<Scalar>& list) {
     list.push_back(gain_);
     list.push_back(offset_);
-  }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
   }
 
  private:

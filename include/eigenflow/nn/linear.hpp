@@ -6,6 +6,7 @@
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/init.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::nn {
@@ -21,7 +22,7 @@ namespace eigenflow::nn {
 ///   eigenflow::var<double> yv = layer(t.constant(x)); // on the tape t
 /// @endcode
 template <class Scalar>
-class linear {
+class linear : public module_base<linear<Scalar>, Scalar> {
  public:
   struct options {
     bool bias = true;
@@ -58,11 +59,6 @@ class linear {
   void collect_parameters(parameter_list<Scalar>& list) {
     list.push_back(weight_);
     if (has_bias_) list.push_back(bias_);
-  }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
   }
 
  private:

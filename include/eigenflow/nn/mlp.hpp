@@ -8,6 +8,7 @@
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/linear.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::nn {
@@ -21,7 +22,7 @@ namespace eigenflow::nn {
 ///   auto y = net(x);   // x: batch × 2, any value type
 /// @endcode
 template <class Scalar>
-class mlp {
+class mlp : public module_base<mlp<Scalar>, Scalar> {
  public:
   struct options {
     activation hidden_activation = activation::tanh;
@@ -55,11 +56,6 @@ class mlp {
 
   void collect_parameters(parameter_list<Scalar>& list) {
     for (auto& layer : layers_) layer.collect_parameters(list);
-  }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
   }
 
  private:

@@ -17,6 +17,7 @@
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/linear.hpp"
+#include "eigenflow/nn/module.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::nn {
@@ -34,7 +35,7 @@ using attention_mask = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>;
 ///   auto y = attn(x, tokens);      // self-attention, x: (B·tokens) × 16, y: (B·tokens) × 16
 /// @endcode
 template <class Scalar>
-class multi_head_attention {
+class multi_head_attention : public module_base<multi_head_attention<Scalar>, Scalar> {
  public:
   struct options {
     index_t query_features = 0;  // F of the queries' tokens
@@ -93,11 +94,6 @@ class multi_head_attention {
     key_.collect_parameters(list);
     value_.collect_parameters(list);
     output_.collect_parameters(list);
-  }
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
   }
 
  private:
