@@ -7,6 +7,7 @@
 #include "eigenflow/autodiff/gradient_check.hpp"
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/inverse.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/autodiff/ops/reduce.hpp"
 #include "eigenflow/autodiff/ops/softmax.hpp"

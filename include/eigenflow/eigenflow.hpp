@@ -5,7 +5,10 @@
 #pragma once
 
 #include "eigenflow/autodiff.hpp"
+#include "eigenflow/data/toy2d.hpp"
+#include "eigenflow/distributions.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/flows.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn.hpp"
 #include "eigenflow/optim.hpp"

@@ -168,6 +168,9 @@ TEST_CASE("concat, slice, gather, reshape, block moves", "[autodiff][ops][struct
   check_ad([](const auto& in) { return slice(in[0], 1, 3, eigenflow::axis::rows); }, {a});
   const std::array<index_t, 5> rows = {2, 0, 2, 3, 1};  // repeated rows accumulate in backward
   check_ad([&rows](const auto& in) { return gather_rows(in[0], std::span<const index_t>(rows)); }, {a});
+  const std::array<index_t, 4> cols = {2, 0, 0, 1};
+  check_ad([&cols](const auto& in) { return gather_cols(in[0], std::span<const index_t>(cols)); }, {a});
+  CHECK(gather_cols(a, std::span<const index_t>(cols)).col(0) == a.col(2));
   check_ad([](const auto& in) { return reshape(in[0], 2, 6); }, {a});
   check_ad([](const auto& in) { return stack_col_blocks(in[0], 3); }, {uniform(2, 6, -1, 1, 41)});
   check_ad([](const auto& in) { return unstack_row_blocks(in[0], 2); }, {uniform(6, 2, -1, 1, 42)});
@@ -200,4 +203,17 @@ TEST_CASE("compositions: an MLP layer stack and attention-shaped products", "[au
         return block_matmul(softmax_rows(scores), in[1], 2);
       },
       {uniform(6, 4, -1, 1, 49), uniform(6, 4, -1, 1, 50)});
+}
+
+TEST_CASE("matrix inverse", "[autodiff][ops][inverse]") {
+  matrix<double> a = uniform(4, 4, -1, 1, 51);
+  a.diagonal().array() += 3;  // well conditioned
+  CHECK((inverse(a) * a - matrix<double>::Identity(4, 4)).norm() < 1e-14);
+  // Gradients only: a tangent rule for inverse is not provided (no dual overload).
+  CHECK(plain_tape_difference([](const auto& in) { return inverse(in[0]); }, {a}) <= 1e-14);
+  const auto g = check_gradients([](const auto& in) { return inverse(in[0]); }, {a});
+  INFO(g.worst);
+  CHECK(g.passed);
+  CHECK_THROWS_AS(inverse(matrix<double>(matrix<double>::Zero(3, 3))), value_error);
+  CHECK_THROWS_AS(inverse(matrix<double>(matrix<double>::Zero(3, 2))), shape_error);
 }

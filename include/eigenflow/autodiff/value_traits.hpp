@@ -79,6 +79,20 @@ dual<Scalar> lift_constant(const matrix<Scalar>& m, const dual<Scalar>& like) {
   return dual<Scalar>(like.owner().constant(m));
 }
 
+/// A rows×cols zero constant as a Value like `like` (a zero log-determinant, padding).
+template <class Scalar>
+matrix<Scalar> zeros_like(const matrix<Scalar>&, index_t rows, index_t cols) {
+  return matrix<Scalar>::Zero(rows, cols);
+}
+template <class Scalar>
+var<Scalar> zeros_like(const var<Scalar>& like, index_t rows, index_t cols) {
+  return like.owner().zeros(rows, cols);
+}
+template <class Scalar>
+dual<Scalar> zeros_like(const dual<Scalar>& like, index_t rows, index_t cols) {
+  return dual<Scalar>(like.owner().zeros(rows, cols));
+}
+
 /// The primal value of any value type, as a plain matrix (a copy).
 template <class Scalar>
 matrix<Scalar> value_of(const matrix<Scalar>& m) {

@@ -1,6 +1,6 @@
 // include/eigenflow/autodiff/ops/structure.hpp — ops that move values without arithmetic:
 // concatenate and slice along features (columns) or samples (rows), gather rows by index
-// (embeddings), reshape, and the column-blocks ↔ row-blocks moves that attention heads need;
+// (embeddings) or columns (permutations), reshape, and the column-blocks ↔ row-blocks moves that attention heads need;
 // for plain matrices, vars and duals.
 #pragma once
 
@@ -95,6 +95,24 @@ void gather_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   auto gt = table.adjoint();
   const auto g = n.adjoint();
   for (index_t i = 0; i < n.index_count; ++i) gt.row(n.index_args[i]) += g.row(i);
+}
+
+inline void check_gather_cols(index_t cols, std::span<const index_t> idx) {
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0 || idx[i] >= cols) {
+      throw value_error("gather_cols: column " + std::to_string(idx[i]) + " at position " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(cols) + ")");
+    }
+  }
+}
+
+template <class Scalar>
+void gather_cols_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
+  const tape_node<Scalar>& x = t.node_at(n.inputs[0]);
+  if (!x.needs_grad()) return;
+  auto gx = x.adjoint();
+  const auto g = n.adjoint();
+  for (index_t j = 0; j < n.index_count; ++j) gx.col(n.index_args[j]) += g.col(j);
 }
 
 template <class Scalar>
@@ -263,6 +281,39 @@ template <class Scalar>
 dual<Scalar> gather_rows(const dual<Scalar>& table, std::span<const index_t> rows) {
   return {gather_rows(table.primal, rows),
           table.has_tangent() ? gather_rows(table.tangent, rows) : var<Scalar>()};
+}
+
+// ---- gather columns -------------------------------------------------------------------------
+
+/// Column cols[j] of x as column j of the result: permutations of features, a coupling's split
+/// by mask. Indices are checked; repeats are allowed (their gradients add up).
+template <class Scalar>
+matrix<Scalar> gather_cols(const matrix<Scalar>& x, std::span<const index_t> cols) {
+  detail::check_gather_cols(x.cols(), cols);
+  matrix<Scalar> out(x.rows(), static_cast<index_t>(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) out.col(static_cast<index_t>(j)) = x.col(cols[j]);
+  return out;
+}
+template <class Scalar>
+var<Scalar> gather_cols(const var<Scalar>& x, std::span<const index_t> cols) {
+  tape<Scalar>& t = x.owner();
+  t.check_operand("gather_cols", x);
+  detail::check_gather_cols(x.cols(), cols);
+  const index_t count = static_cast<index_t>(cols.size());
+  var<Scalar> y = t.record("gather_cols", x.rows(), count, {x}, &detail::gather_cols_backward<Scalar>);
+  index_t* stored = t.allocate_indices(count);
+  std::copy(cols.begin(), cols.end(), stored);
+  tape_node<Scalar>& n = t.node_at(y.id());
+  n.index_args = stored;
+  n.index_count = count;
+  auto out = y.value();
+  const auto xv = x.value();
+  for (index_t j = 0; j < count; ++j) out.col(j) = xv.col(stored[j]);
+  return y;
+}
+template <class Scalar>
+dual<Scalar> gather_cols(const dual<Scalar>& x, std::span<const index_t> cols) {
+  return {gather_cols(x.primal, cols), x.has_tangent() ? gather_cols(x.tangent, cols) : var<Scalar>()};
 }
 
 // ---- reshape --------------------------------------------------------------------------------

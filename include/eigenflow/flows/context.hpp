@@ -1,0 +1,67 @@
+// include/eigenflow/flows/context.hpp — what a conditional transform is conditioned on, and the
+// checks that keep a missing or mis-sized context from passing silently.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
+
+namespace eigenflow::flows {
+
+/// The conditioning input of one batch: class ids (one per sample) and/or a context matrix (one
+/// row per sample: image features, a text embedding, ...). Empty for unconditional flows.
+///
+/// @tparam Value the value type of the batch (matrix, var); features are of the same type.
+template <class Value>
+struct context {
+  std::span<const index_t> labels{};
+  const Value* features = nullptr;
+
+  bool has_labels() const { return !labels.empty(); }
+  bool has_features() const { return features != nullptr; }
+};
+
+/// What a transform (or flow) needs as context: nothing, class ids in [0, classes), and/or a
+/// context matrix of `features` columns.
+struct condition_spec {
+  index_t classes = 0;   // 0: no labels
+  index_t features = 0;  // 0: no context matrix
+
+  bool unconditional() const { return classes == 0 && features == 0; }
+  friend bool operator==(const condition_spec&, const condition_spec&) = default;
+};
+
+/// Throws unless `c` is exactly what `spec` asks for, for a batch of `rows` samples.
+template <class Value>
+void check_context(const std::string& who, const condition_spec& spec, const context<Value>& c, index_t rows) {
+  if (spec.classes > 0) {
+    if (!c.has_labels()) throw value_error(who + ": class labels are required (" + std::to_string(spec.classes) + " classes)");
+    if (static_cast<index_t>(c.labels.size()) != rows) {
+      throw shape_error(who + ": " + std::to_string(c.labels.size()) + " labels for a batch of " + std::to_string(rows));
+    }
+    for (std::size_t i = 0; i < c.labels.size(); ++i) {
+      if (c.labels[i] < 0 || c.labels[i] >= spec.classes) {
+        throw value_error(who + ": class id " + std::to_string(c.labels[i]) + " at row " + std::to_string(i) +
+                          " is outside [0, " + std::to_string(spec.classes) + ")");
+      }
+    }
+  } else if (c.has_labels()) {
+    throw value_error(who + ": got class labels, but this model is not class-conditional");
+  }
+  if (spec.features > 0) {
+    if (!c.has_features()) {
+      throw value_error(who + ": a context matrix with " + std::to_string(spec.features) + " columns is required");
+    }
+    if (c.features->rows() != rows || c.features->cols() != spec.features) {
+      throw shape_error(who + ": context is " + std::to_string(c.features->rows()) + "x" +
+                        std::to_string(c.features->cols()) + ", expected " + std::to_string(rows) + "x" +
+                        std::to_string(spec.features));
+    }
+  } else if (c.has_features()) {
+    throw value_error(who + ": got a context matrix, but this model takes none");
+  }
+}
+
+}  // namespace eigenflow::flows

@@ -1,0 +1,82 @@
+// include/eigenflow/flows/permutation.hpp — a fixed permutation of the features (log-det 0).
+//
+// y = x[:, π], that is y_j = x_{π(j)}; the inverse applies π⁻¹. Reverse is its own inverse,
+// roll and random permutations are not, so the inverse is always computed, never assumed.
+#pragma once
+
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/autodiff/value_traits.hpp"
+#include "eigenflow/error.hpp"
+#include "eigenflow/flows/transform.hpp"
+#include "eigenflow/random.hpp"
+
+namespace eigenflow::flows {
+
+template <class Scalar>
+class permutation : public transform_base<permutation<Scalar>, Scalar> {
+ public:
+  /// π as a list: y_j = x_{pi[j]}. Must be a permutation of 0..D−1.
+  permutation(std::vector<index_t> pi, std::string kind = "custom") : forward_(std::move(pi)), kind_(std::move(kind)) {
+    const index_t d = static_cast<index_t>(forward_.size());
+    if (d < 1) throw value_error("permutation: empty");
+    inverse_.assign(forward_.size(), -1);
+    for (index_t j = 0; j < d; ++j) {
+      const index_t i = forward_[static_cast<std::size_t>(j)];
+      if (i < 0 || i >= d || inverse_[static_cast<std::size_t>(i)] != -1) {
+        throw value_error("permutation: entry " + std::to_string(i) + " at position " + std::to_string(j) +
+                          " is out of range or repeated");
+      }
+      inverse_[static_cast<std::size_t>(i)] = j;
+    }
+  }
+
+  /// D−1, …, 0.
+  static permutation reverse(index_t dim) {
+    std::vector<index_t> pi(static_cast<std::size_t>(dim));
+    for (index_t j = 0; j < dim; ++j) pi[static_cast<std::size_t>(j)] = dim - 1 - j;
+    return permutation(std::move(pi), "reverse");
+  }
+  /// y_j = x_{(j + shift) mod D}.
+  static permutation roll(index_t dim, index_t shift) {
+    std::vector<index_t> pi(static_cast<std::size_t>(dim));
+    for (index_t j = 0; j < dim; ++j) pi[static_cast<std::size_t>(j)] = ((j + shift) % dim + dim) % dim;
+    return permutation(std::move(pi), "roll");
+  }
+  /// A uniformly random permutation (Fisher–Yates on the engine, portable).
+  static permutation random(index_t dim, random_engine& rng) {
+    std::vector<index_t> pi(static_cast<std::size_t>(dim));
+    std::iota(pi.begin(), pi.end(), index_t{0});
+    for (index_t i = dim - 1; i > 0; --i) {
+      const index_t j = static_cast<index_t>(uniform01(rng) * static_cast<double>(i + 1));
+      std::swap(pi[static_cast<std::size_t>(i)], pi[static_cast<std::size_t>(std::min(j, i))]);
+    }
+    return permutation(std::move(pi), "random");
+  }
+
+  template <class Value>
+  transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
+    check_width("permutation", x, dim());
+    return {gather_cols(x, std::span<const index_t>(forward_)), zeros_like(x, x.rows(), 1)};
+  }
+  template <class Value>
+  transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
+    check_width("permutation", y, dim());
+    return {gather_cols(y, std::span<const index_t>(inverse_)), zeros_like(y, y.rows(), 1)};
+  }
+
+  index_t dim() const override { return static_cast<index_t>(forward_.size()); }
+  void collect_parameters(nn::parameter_list<Scalar>&) override {}
+  std::string describe() const override { return "permutation(" + kind_ + ", D=" + std::to_string(dim()) + ")"; }
+  const std::vector<index_t>& indices() const { return forward_; }
+
+ private:
+  std::vector<index_t> forward_;
+  std::vector<index_t> inverse_;
+  std::string kind_;
+};
+
+}  // namespace eigenflow::flows
