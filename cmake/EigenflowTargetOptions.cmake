@@ -20,11 +20,11 @@ check_cxx_compiler_flag(-march=native EIGENFLOW_COMPILER_HAS_MARCH_NATIVE)
 function(eigenflow_target_optimize_for_host target)
   if(EIGENFLOW_NATIVE AND EIGENFLOW_COMPILER_HAS_MARCH_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
-    # GCC 12's own AVX-512 intrinsic headers trip -Wmaybe-uninitialized once inlined into Eigen's
+    # GCC 12's own AVX-512 intrinsic headers trip -W(maybe-)uninitialized once inlined into Eigen's
     # kernels (GCC bug 105593, the _mm512_undefined_* idiom). Tests, built without -march=native,
     # keep the warning.
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-uninitialized)
     endif()
   endif()
 endfunction()

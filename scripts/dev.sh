@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-main_example=hello_eigenflow  # the README's main example
+main_example=toy2d  # the README's main example
 
 usage() { sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 (($# >= 1)) || usage

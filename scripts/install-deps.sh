@@ -14,6 +14,7 @@ packages=(
   libboost-dev     # Boost.Odeint (header-only): ODE solvers for continuous flows
   catch2           # Catch2 v2.13: the test framework
   libbenchmark-dev # Google Benchmark: benchmarks/
+  libcli11-dev     # CLI11 (header-only): command lines of the examples and tools
   "$@"
 )
 

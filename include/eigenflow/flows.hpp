@@ -3,6 +3,7 @@
 
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
+#include "eigenflow/flows/builders.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/context.hpp"

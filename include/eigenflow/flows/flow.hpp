@@ -2,7 +2,9 @@
 // takes data to base space (MATH.md): log p(x) = log N(T(x)) + log|det ∂T/∂x|; sampling runs T⁻¹.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,14 +47,26 @@ class flow {
   flow(flow&&) noexcept = default;
   flow& operator=(flow&&) noexcept = default;
 
-  /// log p(x [| c]) per sample (batch×1), in nats.
+  /// log p(x [| c]) per sample (batch×1), in nats. Plain batches larger than chunk_rows are
+  /// evaluated chunk by chunk: the working set stays in cache and no large temporary is paged in.
   template <class Value>
     requires value_type<Value>
   Value log_prob(const Value& x, const context<Value>& c = {}) const {
     check_input("log_prob", x, c);
-    const transformed<Value> z = transform_->forward(x, c);
-    return add(base_->log_prob(z.value), z.log_det);
+    if constexpr (std::is_same_v<Value, matrix<Scalar>>) {
+      if (x.rows() > chunk_rows) {
+        matrix<Scalar> out(x.rows(), 1);
+        for_each_chunk(x.rows(), c, [&](index_t begin, index_t rows, const context<matrix<Scalar>>& part) {
+          out.middleRows(begin, rows) = log_prob_unchecked(matrix<Scalar>(x.middleRows(begin, rows)), part);
+        });
+        return out;
+      }
+    }
+    return log_prob_unchecked(x, c);
   }
+
+  /// Rows per chunk of plain-mode evaluation.
+  static constexpr index_t chunk_rows = 4096;
 
   /// n samples [given c: one label / context row per sample].
   matrix<Scalar> sample(index_t n, random_engine& rng, const context<matrix<Scalar>>& c = {}) const {
@@ -65,8 +79,14 @@ class flow {
     if (n < 1) throw value_error("flow::sample: the number of samples must be positive, got " + std::to_string(n));
     check_context("flow::sample", transform_->condition(), c, n);
     const matrix<Scalar> z = base_->sample(n, rng);
-    const transformed<matrix<Scalar>> x = transform_->inverse(z, c);
-    return {x.value, base_->log_prob(z) - x.log_det};
+    matrix<Scalar> x(n, dim()), log_p(n, 1);
+    for_each_chunk(n, c, [&](index_t begin, index_t rows, const context<matrix<Scalar>>& part) {
+      const matrix<Scalar> zc = z.middleRows(begin, rows);
+      const transformed<matrix<Scalar>> xc = transform_->inverse(zc, part);
+      x.middleRows(begin, rows) = xc.value;
+      log_p.middleRows(begin, rows) = base_->log_prob(zc) - xc.log_det;
+    });
+    return {x, log_p};
   }
 
   /// Data-dependent initialization (ActNorm layers) from a representative batch.
@@ -105,6 +125,28 @@ class flow {
       }
     }
     check_context(who, transform_->condition(), c, x.rows());
+  }
+
+  template <class Value>
+  Value log_prob_unchecked(const Value& x, const context<Value>& c) const {
+    const transformed<Value> z = transform_->forward(x, c);
+    return add(base_->log_prob(z.value), z.log_det);
+  }
+
+  /// Calls f(begin, rows, context of those rows) for consecutive chunks of at most chunk_rows.
+  template <class F>
+  static void for_each_chunk(index_t n, const context<matrix<Scalar>>& c, const F& f) {
+    for (index_t begin = 0; begin < n; begin += chunk_rows) {
+      const index_t rows = std::min(chunk_rows, n - begin);
+      context<matrix<Scalar>> part;
+      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
+      matrix<Scalar> features;
+      if (c.has_features()) {
+        features = c.features->middleRows(begin, rows);
+        part.features = &features;
+      }
+      f(begin, rows, part);
+    }
   }
 
   static const matrix<Scalar>& value_of_ref(const matrix<Scalar>& x) { return x; }

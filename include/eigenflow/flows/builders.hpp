@@ -1,0 +1,107 @@
+// include/eigenflow/flows/builders.hpp — the usual coupling stacks, built from a few options:
+// RealNVP-style affine couplings with MLP conditioners, residual conditioners, and
+// class-conditional variants; a permutation between consecutive couplings so that every feature
+// is transformed (in both directions: the stack's inverse inverts each permutation).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eigenflow/distributions/diagonal_gaussian.hpp"
+#include "eigenflow/distributions/standard_normal.hpp"
+#include "eigenflow/error.hpp"
+#include "eigenflow/flows/actnorm.hpp"
+#include "eigenflow/flows/affine_coupling.hpp"
+#include "eigenflow/flows/composite.hpp"
+#include "eigenflow/flows/flow.hpp"
+#include "eigenflow/flows/mlp_conditioner.hpp"
+#include "eigenflow/flows/permutation.hpp"
+#include "eigenflow/flows/residual_conditioner.hpp"
+
+namespace eigenflow::flows {
+
+/// The conditioner each coupling of a stack uses.
+enum class coupling_kind { mlp, residual };
+
+inline coupling_kind parse_coupling_kind(std::string_view name) {
+  if (name == "coupling" || name == "mlp" || name == "affine") return coupling_kind::mlp;
+  if (name == "residual") return coupling_kind::residual;
+  throw value_error("unknown coupling kind '" + std::string(name) + "' (known: coupling, residual)");
+}
+
+/// Between consecutive couplings.
+enum class permutation_kind { reverse, random };
+
+struct coupling_stack_options {
+  index_t dim = 2;
+  int couplings = 8;
+  coupling_kind kind = coupling_kind::mlp;
+  index_t hidden_width = 64;
+  index_t hidden_layers = 2;  // MLP: hidden layers; residual: blocks
+  activation hidden_activation = activation::tanh;
+  double scale_bound = 2.0;
+  permutation_kind permutation = permutation_kind::reverse;
+  bool actnorm = false;          // an ActNorm before each coupling (call flow::initialize)
+  bool learnable_base = false;   // diagonal Gaussian base instead of N(0, I)
+  condition_spec condition{};    // class labels and/or a context matrix
+  index_t embedding_dim = 8;     // class-embedding width
+};
+
+/// Each coupling transforms the second half; a permutation follows each but the last.
+template <class Scalar>
+flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& rng) {
+  if (o.dim < 2) throw value_error("make_coupling_flow: couplings need D >= 2, got " + std::to_string(o.dim));
+  if (o.couplings < 1) throw value_error("make_coupling_flow: at least one coupling");
+  if (o.hidden_width < 1 || o.hidden_layers < 1) throw value_error("make_coupling_flow: hidden sizes must be positive");
+  auto stack = std::make_unique<composite<Scalar>>(o.dim);
+  conditioner_options net{.hidden_activation = o.hidden_activation, .condition = o.condition,
+                          .embedding_dim = o.embedding_dim};
+  if (o.kind == coupling_kind::mlp) {
+    net.hidden.assign(static_cast<std::size_t>(o.hidden_layers), o.hidden_width);
+  } else {
+    net.hidden = {o.hidden_layers, o.hidden_width};
+  }
+  for (int k = 0; k < o.couplings; ++k) {
+    const std::string name = "couplings." + std::to_string(k);
+    if (o.actnorm) stack->add(actnorm<Scalar>(name + ".actnorm", o.dim));
+    // Always the same half: the permutation between couplings brings the other features into it.
+    // (Alternating halves *and* reversing would cancel out and leave half the features untouched.)
+    const auto b = half_split(o.dim, false);
+    const index_t nb = static_cast<index_t>(b.size());
+    std::unique_ptr<conditioner<Scalar>> c;
+    if (o.kind == coupling_kind::mlp) {
+      c = std::make_unique<mlp_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
+    } else {
+      c = std::make_unique<residual_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
+    }
+    stack->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
+    if (k + 1 < o.couplings) {
+      stack->add(o.permutation == permutation_kind::reverse ? permutation<Scalar>::reverse(o.dim)
+                                                            : permutation<Scalar>::random(o.dim, rng));
+    }
+  }
+  std::unique_ptr<distributions::distribution<Scalar>> base;
+  if (o.learnable_base) {
+    base = std::make_unique<distributions::diagonal_gaussian<Scalar>>("base", o.dim);
+  } else {
+    base = std::make_unique<distributions::standard_normal<Scalar>>(o.dim);
+  }
+  return flow<Scalar>(std::move(base), std::move(stack));
+}
+
+/// RealNVP-style: affine couplings with MLP conditioners and reverse permutations.
+template <class Scalar>
+flow<Scalar> make_realnvp(index_t dim, int couplings, index_t hidden_width, random_engine& rng) {
+  return make_coupling_flow<Scalar>({.dim = dim, .couplings = couplings, .hidden_width = hidden_width}, rng);
+}
+
+/// The same stack conditioned on a class label (embedding into every conditioner).
+template <class Scalar>
+flow<Scalar> make_class_conditional_flow(index_t dim, index_t classes, int couplings, index_t hidden_width,
+                                         random_engine& rng) {
+  return make_coupling_flow<Scalar>(
+      {.dim = dim, .couplings = couplings, .hidden_width = hidden_width, .condition = {.classes = classes}}, rng);
+}
+
+}  // namespace eigenflow::flows
