@@ -46,6 +46,27 @@ matrix<double> blobs(const std::vector<index_t>& labels, random_engine& rng) {
   return x;
 }
 
+/// 300 Adam steps on the two blobs (conditioned on the class or not); the first and last loss.
+std::pair<double, double> train_on_blobs(flows::flow<double>& model, bool conditional, random_engine& rng) {
+  auto params = model.parameters();
+  optim::adam<double> adam({.learning_rate = 5e-3});
+  tape<double> t;
+  double first = 0, last = 0;
+  for (int step = 0; step < 300; ++step) {
+    std::vector<index_t> labels(128);
+    for (auto& l : labels) l = uniform01(rng) < 0.5 ? 0 : 1;
+    const matrix<double> x = blobs(labels, rng);
+    t.clear();
+    params.zero_grad();
+    const flows::context<var<double>> c{.labels = conditional ? std::span<const index_t>(labels) : std::span<const index_t>()};
+    const var<double> loss = neg(mean(model.log_prob(t.constant_view(x), c)));
+    t.backward(loss);
+    adam.step(params);
+    (step == 0 ? first : last) = loss.item();
+  }
+  return {first, last};
+}
+
 }  // namespace
 
 TEST_CASE("standard normal and diagonal Gaussian densities", "[distributions]") {
@@ -113,21 +134,7 @@ TEST_CASE("gradients of log_prob with respect to every parameter", "[flows][flow
 TEST_CASE("a trained 2-D flow's density integrates to one", "[flows][flow][training]") {
   random_engine rng(9);
   auto model = small_flow<double>(2, 4, rng, {}, 32);
-  auto params = model.parameters();
-  optim::adam<double> adam({.learning_rate = 5e-3});
-  tape<double> t;
-  double first = 0, last = 0;
-  for (int step = 0; step < 300; ++step) {
-    std::vector<index_t> labels(128);
-    for (auto& l : labels) l = uniform01(rng) < 0.5 ? 0 : 1;
-    const matrix<double> x = blobs(labels, rng);
-    t.clear();
-    params.zero_grad();
-    const var<double> loss = neg(mean(model.log_prob(t.constant_view(x))));
-    t.backward(loss);
-    adam.step(params);
-    (step == 0 ? first : last) = loss.item();
-  }
+  const auto [first, last] = train_on_blobs(model, false, rng);
   CHECK(last < first - 1.0);
   // Riemann sum of p over [−8, 8]² on a 400×400 grid.
   const index_t n = 400;
@@ -143,18 +150,7 @@ TEST_CASE("class-conditional flow: log p(x | c) separates the classes, sampling 
           "[flows][flow][conditional][training]") {
   random_engine rng(10);
   auto model = small_flow<double>(2, 4, rng, {.classes = 2}, 32);
-  auto params = model.parameters();
-  optim::adam<double> adam({.learning_rate = 5e-3});
-  tape<double> t;
-  for (int step = 0; step < 300; ++step) {
-    std::vector<index_t> labels(128);
-    for (auto& l : labels) l = uniform01(rng) < 0.5 ? 0 : 1;
-    const matrix<double> x = blobs(labels, rng);
-    t.clear();
-    params.zero_grad();
-    t.backward(neg(mean(model.log_prob(t.constant_view(x), {.labels = labels}))));
-    adam.step(params);
-  }
+  train_on_blobs(model, true, rng);
   const std::vector<index_t> zeros(200, 0), ones(200, 1);
   const matrix<double> x0 = blobs(zeros, rng);
   // Class-0 data is far likelier under class 0.

@@ -28,11 +28,7 @@ class distribution {
   virtual std::unique_ptr<distribution> clone() const = 0;
   virtual std::string describe() const = 0;
 
-  nn::parameter_list<Scalar> parameters() {
-    nn::parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
-  }
+  nn::parameter_list<Scalar> parameters() { return nn::parameters_of<Scalar>(*this); }
 };
 
 /// Implements distribution<Scalar> from Derived's log_prob_impl template.

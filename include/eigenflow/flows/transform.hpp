@@ -56,11 +56,7 @@ class transform {
   /// One line naming the transform and its settings (architecture records, messages).
   virtual std::string describe() const = 0;
 
-  nn::parameter_list<Scalar> parameters() {
-    nn::parameter_list<Scalar> list;
-    collect_parameters(list);
-    return list;
-  }
+  nn::parameter_list<Scalar> parameters() { return nn::parameters_of<Scalar>(*this); }
 };
 
 /// Implements transform<Scalar> from Derived's forward_impl / inverse_impl templates.

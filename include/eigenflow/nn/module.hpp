@@ -13,11 +13,7 @@ namespace eigenflow::nn {
 template <class Derived, class Scalar>
 class module_base {
  public:
-  parameter_list<Scalar> parameters() {
-    parameter_list<Scalar> list;
-    static_cast<Derived&>(*this).collect_parameters(list);
-    return list;
-  }
+  parameter_list<Scalar> parameters() { return parameters_of<Scalar>(static_cast<Derived&>(*this)); }
 
   /// Number of trainable scalars.
   index_t parameter_count() { return parameters().count(); }

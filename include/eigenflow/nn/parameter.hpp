@@ -129,4 +129,12 @@ class parameter_list {
   std::vector<parameter_type*> items_;
 };
 
+/// The parameters of anything that appends them with collect_parameters(list), in its order.
+template <class Scalar, class Owner>
+parameter_list<Scalar> parameters_of(Owner& owner) {
+  parameter_list<Scalar> list;
+  owner.collect_parameters(list);
+  return list;
+}
+
 }  // namespace eigenflow::nn
