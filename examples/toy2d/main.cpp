@@ -1,7 +1,7 @@
 // examples/toy2d/main.cpp — trains a coupling flow on a 2-D toy set by maximum likelihood and
 // reports the test negative log-likelihood.
 //
-//   toy2d --model coupling|residual --data 8gaussians --iters 2000 --batch 512 --lr 1e-3 --seed 1 --out out/toy2d
+//   toy2d --model coupling|residual|attention --data 8gaussians --iters 2000 --batch 512 --lr 1e-3 --seed 1 --out out/toy2d
 //
 // Every iteration draws a fresh batch (the sets are infinite). Adam with global-norm clipping;
 // a non-finite loss or gradient stops the run with an error. The last line is
@@ -112,7 +112,9 @@ int run(const settings& s) {
 int main(int argc, char** argv) {
   settings s;
   CLI::App app{"Train a coupling flow on a 2-D toy data set; prints test_nll last."};
-  app.add_option("--model", s.model, "coupling (MLP conditioners) or residual")->capture_default_str();
+  app.add_option("--model", s.model,
+                 "coupling (MLP conditioners), residual, or attention (every third coupling; residual otherwise)")
+      ->capture_default_str();
   app.add_option("--data", s.data, "8gaussians, 2spirals, checkerboard, circles, moons, pinwheel, rings, swissroll")
       ->capture_default_str();
   app.add_option("--iters", s.iters, "training iterations")->check(CLI::PositiveNumber)->capture_default_str();

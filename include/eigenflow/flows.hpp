@@ -3,11 +3,13 @@
 
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
+#include "eigenflow/flows/attention_conditioner.hpp"
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/context.hpp"
 #include "eigenflow/flows/flow.hpp"
+#include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"
 #include "eigenflow/flows/permutation.hpp"
 #include "eigenflow/flows/residual_conditioner.hpp"

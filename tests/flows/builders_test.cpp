@@ -12,10 +12,10 @@ using eigenflow::test::randomize;
 using eigenflow::test::uniform;
 
 TEST_CASE("coupling stacks of every kind are bijections with exact log-dets", "[flows][builders]") {
-  for (auto kind : {flows::coupling_kind::mlp, flows::coupling_kind::residual}) {
-    for (index_t dim : {2, 3}) {
+  for (auto kind : {flows::coupling_kind::mlp, flows::coupling_kind::residual, flows::coupling_kind::attention}) {
+    for (index_t dim : {2, 4}) {
       random_engine rng(1);
-      flows::coupling_stack_options o{.dim = dim, .couplings = 3, .kind = kind, .hidden_width = 8,
+      flows::coupling_stack_options o{.dim = dim, .couplings = 3, .kind = kind, .hidden_width = 8,  // attention at 2
                                       .permutation = flows::permutation_kind::random, .actnorm = true,
                                       .learnable_base = true};
       auto model = flows::make_coupling_flow<double>(o, rng);
@@ -46,4 +46,5 @@ TEST_CASE("builder options are validated", "[flows][builders][errors]") {
   CHECK_THROWS_AS(flows::make_coupling_flow<float>({.dim = 1}, rng), value_error);
   CHECK_THROWS_AS(flows::make_coupling_flow<float>({.dim = 2, .couplings = 0}, rng), value_error);
   CHECK_THROWS_WITH(flows::parse_coupling_kind("glow"), Catch::Contains("unknown coupling kind 'glow'"));
+  CHECK(flows::parse_coupling_kind("attention") == flows::coupling_kind::attention);
 }

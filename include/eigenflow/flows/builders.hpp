@@ -1,6 +1,7 @@
 // include/eigenflow/flows/builders.hpp — the usual coupling stacks, built from a few options:
-// RealNVP-style affine couplings with MLP conditioners, residual conditioners, and
-// class-conditional variants; a permutation between consecutive couplings so that every feature
+// RealNVP-style affine couplings with MLP conditioners, residual conditioners, attention mixed
+// with residual (attention every third coupling), and class-conditional variants; a
+// permutation between consecutive couplings so that every feature
 // is transformed (in both directions: the stack's inverse inverts each permutation).
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
+#include "eigenflow/flows/attention_conditioner.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/flow.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"
@@ -21,13 +23,15 @@
 
 namespace eigenflow::flows {
 
-/// The conditioner each coupling of a stack uses.
-enum class coupling_kind { mlp, residual };
+/// The conditioner each coupling of a stack uses. attention: an attention conditioner in every
+/// third coupling (2, 5, 8, ...), residual conditioners in the others.
+enum class coupling_kind { mlp, residual, attention };
 
 inline coupling_kind parse_coupling_kind(std::string_view name) {
   if (name == "coupling" || name == "mlp" || name == "affine") return coupling_kind::mlp;
   if (name == "residual") return coupling_kind::residual;
-  throw value_error("unknown coupling kind '" + std::string(name) + "' (known: coupling, residual)");
+  if (name == "attention") return coupling_kind::attention;
+  throw value_error("unknown coupling kind '" + std::string(name) + "' (known: coupling, residual, attention)");
 }
 
 /// Between consecutive couplings.
@@ -46,6 +50,7 @@ struct coupling_stack_options {
   bool learnable_base = false;   // diagonal Gaussian base instead of N(0, I)
   condition_spec condition{};    // class labels and/or a context matrix
   index_t embedding_dim = 8;     // class-embedding width
+  attention_conditioner_options attention{};  // for kind = attention (condition and activation are set from above)
 };
 
 /// Each coupling transforms the second half; a permutation follows each but the last.
@@ -62,6 +67,10 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
   } else {
     net.hidden = {o.hidden_layers, o.hidden_width};
   }
+  attention_conditioner_options attention = o.attention;
+  attention.condition = o.condition;
+  attention.embedding_dim = o.embedding_dim;
+  attention.hidden_activation = o.hidden_activation;
   for (int k = 0; k < o.couplings; ++k) {
     const std::string name = "couplings." + std::to_string(k);
     if (o.actnorm) stack->add(actnorm<Scalar>(name + ".actnorm", o.dim));
@@ -72,6 +81,8 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
     std::unique_ptr<conditioner<Scalar>> c;
     if (o.kind == coupling_kind::mlp) {
       c = std::make_unique<mlp_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
+    } else if (o.kind == coupling_kind::attention && k % 3 == 2) {
+      c = std::make_unique<attention_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, attention, rng);
     } else {
       c = std::make_unique<residual_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
     }

@@ -1,0 +1,156 @@
+// include/eigenflow/flows/lu_linear.hpp — an LU-decomposed learnable invertible linear layer
+// (Glow's invertible 1×1 convolution, for vectors; MATH.md, "LU linear").
+//
+// W = P·L·(U + diag(σ)), L unit lower-triangular, U strictly upper-triangular, P a fixed
+// permutation, σ = sign ⊙ exp(log_abs_scale) with the signs fixed at construction, so W stays
+// invertible and log|det W| = Σ log|σ_i| costs O(D). y = x Wᵀ + b, the same log-det for every
+// sample. The triangles are full parameter matrices multiplied by constant masks (the entries
+// outside the triangle get zero gradient). Like Glow, the layer starts at the LU decomposition
+// of a random orthogonal matrix (log-det 0) with b = 0. The plain inverse uses two triangular
+// solves; on the tape the inverse goes through the inverse() op (differentiable in W).
+#pragma once
+
+#include <cmath>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/LU>
+#include <Eigen/QR>
+
+#include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/inverse.hpp"
+#include "eigenflow/autodiff/ops/matmul.hpp"
+#include "eigenflow/autodiff/ops/reduce.hpp"
+#include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/autodiff/ops/unary.hpp"
+#include "eigenflow/autodiff/value_traits.hpp"
+#include "eigenflow/error.hpp"
+#include "eigenflow/flows/transform.hpp"
+#include "eigenflow/matrix.hpp"
+#include "eigenflow/nn/parameter.hpp"
+#include "eigenflow/random.hpp"
+
+namespace eigenflow::flows {
+
+/// Invertible linear layer y = x Wᵀ + b with W = P·L·(U + diag(σ)) (Glow).
+///
+/// @tparam Scalar float or double.
+///
+/// @code
+///   eigenflow::random_engine rng(1);
+///   flows::lu_linear<float> mix("mix0", 4, rng);   // starts as a random rotation/reflection
+///   auto [y, log_det] = mix.forward(x, {});
+/// @endcode
+template <class Scalar>
+class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
+ public:
+  /// Parameters name + ".lower", ".upper", ".log_abs_scale", ".bias"; W starts orthogonal.
+  lu_linear(const std::string& name, index_t dim, random_engine& rng) {
+    if (dim < 1) throw value_error(name + ": lu_linear needs a positive dimension, got " + std::to_string(dim));
+    // A random orthogonal matrix (QR of a Gaussian one), factored in double: P_e·Q = L·U.
+    const matrix<double> gaussian = normal_matrix<double>(dim, dim, rng);
+    const matrix<double> q = Eigen::HouseholderQR<matrix<double>>(gaussian).householderQ();
+    const Eigen::PartialPivLU<matrix<double>> lu(q);
+    const matrix<double> packed = lu.matrixLU();
+    const matrix<double> p_e = lu.permutationP() * matrix<double>::Identity(dim, dim);
+    // Q = P_eᵀ·L·U, and P_eᵀ·M takes row i of the result from row perm[i] of M.
+    permutation_.resize(static_cast<std::size_t>(dim));
+    for (index_t i = 0; i < dim; ++i) {
+      index_t source = 0;
+      p_e.col(i).maxCoeff(&source);
+      permutation_[static_cast<std::size_t>(i)] = source;
+    }
+    const vector<double> diagonal = packed.diagonal();
+    lower_ = nn::parameter<Scalar>(name + ".lower",
+                                   matrix<double>(packed.triangularView<Eigen::StrictlyLower>()).template cast<Scalar>());
+    upper_ = nn::parameter<Scalar>(name + ".upper",
+                                   matrix<double>(packed.triangularView<Eigen::StrictlyUpper>()).template cast<Scalar>());
+    log_abs_scale_ = nn::parameter<Scalar>(name + ".log_abs_scale",
+                                           diagonal.array().abs().log().matrix().transpose().template cast<Scalar>());
+    bias_ = nn::parameter<Scalar>(name + ".bias", matrix<Scalar>::Zero(1, dim));
+    sign_ = diagonal.array().sign().matrix().transpose().template cast<Scalar>();
+    identity_ = matrix<Scalar>::Identity(dim, dim);
+    lower_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyLower>());
+    upper_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyUpper>());
+  }
+
+  template <class Value>
+  transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
+    check_width("lu_linear", x, dim());
+    return {linear(x, weight(x), nn::lift(bias_, x)), log_det(x, Scalar(1))};
+  }
+
+  template <class Value>
+  transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
+    check_width("lu_linear", y, dim());
+    if constexpr (std::is_same_v<Value, matrix<Scalar>>) {
+      // x Wᵀ = y − b  ⇔  xᵀ = Ũ⁻¹·L⁻¹·Pᵀ·(y − b)ᵀ with Ũ = U + diag(σ): undo P, then two solves.
+      const index_t d = dim();
+      matrix<Scalar> z(d, y.rows());
+      for (index_t i = 0; i < d; ++i) {
+        z.row(permutation_[static_cast<std::size_t>(i)]) = (y.col(i).array() - bias_.value(0, i)).matrix().transpose();
+      }
+      lower_.value.template triangularView<Eigen::UnitLower>().solveInPlace(z);  // reads the strict triangle only
+      upper_with_diagonal().template triangularView<Eigen::Upper>().solveInPlace(z);
+      return {z.transpose(), log_det(y, Scalar(-1))};
+    } else {
+      // On the tape: x = (y − b)·W⁻ᵀ, differentiable in W through the inverse() op.
+      return {linear(sub(y, nn::lift(bias_, y)), inverse(weight(y))), log_det(y, Scalar(-1))};
+    }
+  }
+
+  /// W = P·L·(U + diag(σ)) as a Value like `like` (on its tape, if any).
+  template <class Value>
+  Value weight(const Value& like) const {
+    const Value lower = add(mul(nn::lift(lower_, like), lift_constant(lower_mask_, like)), lift_constant(identity_, like));
+    const Value sigma = mul(exp(nn::lift(log_abs_scale_, like)), lift_constant(sign_, like));  // 1×D
+    // identity ⊙ σ (σ broadcast over rows) is diag(σ).
+    const Value upper = add(mul(nn::lift(upper_, like), lift_constant(upper_mask_, like)),
+                            mul(lift_constant(identity_, like), sigma));
+    return gather_rows(matmul(lower, upper), std::span<const index_t>(permutation_));
+  }
+
+  /// W as a plain matrix.
+  matrix<Scalar> weight() const { return weight(identity_); }
+
+  /// The fixed permutation: row i of W is row permutation()[i] of L·(U + diag(σ)).
+  const std::vector<index_t>& permutation() const { return permutation_; }
+  /// The fixed signs of σ (1×D, entries ±1).
+  const matrix<Scalar>& signs() const { return sign_; }
+
+  index_t dim() const override { return bias_.value.cols(); }
+  void collect_parameters(nn::parameter_list<Scalar>& list) override {
+    list.push_back(lower_);
+    list.push_back(upper_);
+    list.push_back(log_abs_scale_);
+    list.push_back(bias_);
+  }
+  std::string describe() const override { return "lu_linear(D=" + std::to_string(dim()) + ")"; }
+
+ private:
+  /// ±Σ log|σ_i| for every sample (batch×1).
+  template <class Value>
+  Value log_det(const Value& like, Scalar sign) const {
+    return broadcast_to(scale(sum(nn::lift(log_abs_scale_, like)), sign), like.rows(), 1);
+  }
+
+  matrix<Scalar> upper_with_diagonal() const {
+    matrix<Scalar> u = upper_.value.template triangularView<Eigen::StrictlyUpper>();
+    u.diagonal() = (sign_.array() * log_abs_scale_.value.array().exp()).transpose().matrix();
+    return u;
+  }
+
+  nn::parameter<Scalar> lower_;
+  nn::parameter<Scalar> upper_;
+  nn::parameter<Scalar> log_abs_scale_;
+  nn::parameter<Scalar> bias_;
+  matrix<Scalar> sign_;        // 1×D, fixed
+  matrix<Scalar> identity_;    // D×D
+  matrix<Scalar> lower_mask_;  // ones strictly below the diagonal
+  matrix<Scalar> upper_mask_;  // ones strictly above the diagonal
+  std::vector<index_t> permutation_;
+};
+
+}  // namespace eigenflow::flows
