@@ -35,6 +35,7 @@ struct settings {
   double clip = 10.0;
   double scale_bound = 2.0;
   std::string schedule = "cosine";
+  std::string activation = "tanh";
   index_t test_samples = 20000;
 };
 
@@ -75,7 +76,7 @@ int run(const settings& s) {
                                         .kind = flows::parse_coupling_kind(s.model),
                                         .hidden_width = s.hidden,
                                         .hidden_layers = 2,
-                                        .hidden_activation = activation::tanh,
+                                        .hidden_activation = parse_activation(s.activation),
                                         .scale_bound = s.scale_bound};
   flows::flow<float> model = flows::make_coupling_flow<float>(options, rng);
   auto params = model.parameters();
@@ -145,6 +146,8 @@ int main(int argc, char** argv) {
   app.add_option("--clip", s.clip, "global gradient-norm bound")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--scale-bound", s.scale_bound, "log-scale bound b: s = b tanh(s_raw / b)")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--activation", s.activation, "conditioners' hidden activation: tanh, relu, elu, softplus, sigmoid")
+      ->capture_default_str();
   app.add_option("--schedule", s.schedule, "learning-rate schedule: cosine (with warm-up) or constant")
       ->capture_default_str();
   app.add_option("--test-samples", s.test_samples, "fresh samples for test_nll")->check(CLI::PositiveNumber)
