@@ -90,6 +90,20 @@ class parameter_list {
   vector<Scalar> flatten_values() const { return flatten(&parameter_type::value); }
   vector<Scalar> flatten_grads() const { return flatten(&parameter_type::grad); }
 
+  /// flatten_grads into a caller's buffer of count() entries (no allocation: ODE adjoints call
+  /// it once per evaluation).
+  void copy_grads_to(Eigen::Ref<vector<Scalar>> flat) const {
+    if (flat.size() != count()) {
+      throw shape_error("parameter_list::copy_grads_to: buffer of " + std::to_string(flat.size()) + " for " +
+                        std::to_string(count()) + " parameters");
+    }
+    index_t offset = 0;
+    for (const parameter_type* p : items_) {
+      flat.segment(offset, p->grad.size()) = p->grad.reshaped();
+      offset += p->grad.size();
+    }
+  }
+
   /// Inverse of flatten_values / flatten_grads; the length must equal count().
   void assign_values(const Eigen::Ref<const vector<Scalar>>& flat) const {
     assign(&parameter_type::value, flat, "assign_values");

@@ -1,0 +1,177 @@
+// include/eigenflow/continuous/augmented_dynamics.hpp — the ODE a CNF actually solves: z together
+// with the log-density change and the regularizer integrands (MATH.md),
+//   ds/dt = [ f(z, t),  v·(J v) summed over probes,  −‖f‖²,  −‖J v‖² ],  s = [z, ℓ, E, F],
+// for a batch of B samples stored column-major (B × columns).
+//
+// All of it comes from one tangent pass: f on dual values with the probe directions as tangents
+// (trace.hpp) gives f and J v together, recorded on a tape. Plain evaluations read the values and
+// clear the tape; the adjoint's vector-Jacobian products seed f and the trace with the adjoint and
+// run the reverse pass, which is where the second-order terms ∂(vᵀJv)/∂z, ∂(vᵀJv)/∂θ come from;
+// backprop through the solver records the same terms on the caller's tape. The regularizers are
+// integrated with a minus sign so that E(t0), F(t0) = +∫_{t0}^{t1} … after the solve from data
+// time t1 down to t0.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/reduce.hpp"
+#include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/autodiff/ops/unary.hpp"
+#include "eigenflow/continuous/dynamics.hpp"
+#include "eigenflow/continuous/trace.hpp"
+#include "eigenflow/nn/parameter.hpp"
+
+namespace eigenflow::continuous {
+
+/// The columns of the augmented state: z (D), ℓ, then the regularizers that are on.
+struct augmented_layout {
+  index_t dim = 0;
+  bool kinetic = false;
+  bool jacobian = false;
+
+  index_t trace_column() const { return dim; }
+  index_t kinetic_column() const { return dim + 1; }
+  index_t jacobian_column() const { return dim + 1 + (kinetic ? 1 : 0); }
+  index_t columns() const { return dim + 1 + (kinetic ? 1 : 0) + (jacobian ? 1 : 0); }
+};
+
+/// The four integrands on a tape (null when not needed).
+template <class Scalar>
+struct augmented_terms {
+  var<Scalar> f;          // B × D
+  var<Scalar> trace;      // B × 1: Σ_k v_kᵀ J v_k
+  var<Scalar> kinetic;    // B × 1: ‖f‖²
+  var<Scalar> frobenius;  // B × 1: Σ_k ‖J v_k‖²
+};
+
+/// The augmented right-hand side for one batch with fixed probes and context.
+///
+/// @tparam Scalar float or double.
+///
+/// Holds references to the dynamics, the probes and the context's features: they must outlive it.
+/// Not thread-safe (it owns a scratch tape); use one per thread.
+template <class Scalar>
+class augmented_dynamics {
+ public:
+  using plain = matrix<Scalar>;
+  using state = vector<Scalar>;
+  using ref = Eigen::Ref<state>;
+  using const_ref = Eigen::Ref<const state>;
+
+  augmented_dynamics(const dynamics<Scalar>& f, const probe_set<Scalar>& probes, const context<plain>& c,
+                     augmented_layout layout, nn::parameter_list<Scalar> parameters = {})
+      : f_(f), probes_(probes), layout_(layout), parameters_(std::move(parameters)), rows_(probes.rows) {
+    if (probes.stacked.cols() != layout.dim || probes.stacked.rows() != probes.count * probes.rows) {
+      throw shape_error("augmented_dynamics: probes do not match the batch");
+    }
+    const index_t k = probes.count;
+    for (index_t copy = 0; copy < k; ++copy) labels_.insert(labels_.end(), c.labels.begin(), c.labels.end());
+    if (c.has_features()) features_ = c.features->replicate(k, 1);
+    has_features_ = c.has_features();
+  }
+
+  index_t rows() const { return rows_; }
+  const augmented_layout& layout() const { return layout_; }
+  index_t state_size() const { return rows_ * layout_.columns(); }
+  index_t parameter_count() const { return parameters_.count(); }
+
+  /// Records the integrands at (z, t) on z's tape.
+  augmented_terms<Scalar> record(const var<Scalar>& z, const var<Scalar>& t, bool with_trace = true) const {
+    tape<Scalar>& tp = z.owner();
+    const index_t k = probes_.count;
+    var<Scalar> stacked = z;
+    if (k > 1) {
+      copies_.assign(static_cast<std::size_t>(k), z);
+      stacked = concat(std::span<const var<Scalar>>(copies_), axis::rows);
+    }
+    const dual<Scalar> features = has_features_ ? dual<Scalar>(tp.constant_view(features_)) : dual<Scalar>();
+    context<dual<Scalar>> c;
+    c.labels = labels_;
+    if (has_features_) c.features = &features;
+    const dual<Scalar> out = f_(dual<Scalar>(stacked, tp.constant_view(probes_.stacked)), dual<Scalar>(t), c);
+
+    augmented_terms<Scalar> terms;
+    terms.f = k > 1 ? slice(out.primal, 0, rows_, axis::rows) : out.primal;
+    if (layout_.kinetic) terms.kinetic = sum_rows(square(terms.f));
+    if (!with_trace) return terms;
+    // A dynamics that ignores z has a null tangent: J = 0.
+    const var<Scalar> jv = out.has_tangent() ? out.tangent : tp.zeros(out.rows(), out.cols());
+    terms.trace = fold_probes(sum_rows(mul(jv, tp.constant_view(probes_.stacked))));
+    if (layout_.jacobian) terms.frobenius = fold_probes(sum_rows(square(jv)));
+    return terms;
+  }
+
+  /// ds/dt as a B × columns var (for replaying a solve on the tape).
+  var<Scalar> record_derivative(const var<Scalar>& s, const var<Scalar>& t) const {
+    const augmented_terms<Scalar> terms = record(slice(s, 0, layout_.dim), t);
+    std::vector<var<Scalar>> parts{terms.f, terms.trace};
+    if (layout_.kinetic) parts.push_back(neg(terms.kinetic));
+    if (layout_.jacobian) parts.push_back(neg(terms.frobenius));
+    return concat(std::span<const var<Scalar>>(parts), axis::cols);
+  }
+
+  /// ds/dt = g(s, t) in plain values.
+  void rhs(const const_ref& s, ref ds, Scalar t) const {
+    scratch_.clear();
+    const augmented_terms<Scalar> terms = record(scratch_.constant(z_of(s)), time(t));
+    write(terms, ds);
+  }
+
+  /// g(s, t), aᵀ∂g/∂s and aᵀ∂g/∂θ (θ: the parameters given at construction), for the adjoint.
+  void vjp(const const_ref& s, Scalar t, const const_ref& a, ref g, ref a_s, ref a_theta) const {
+    scratch_.clear();
+    parameters_.zero_grad();
+    const var<Scalar> z = scratch_.variable(z_of(s));
+    const augmented_terms<Scalar> terms = record(z, time(t));
+    write(terms, g);
+    const auto adjoint = a.reshaped(rows_, layout_.columns());
+    scratch_.seed(terms.f, adjoint.leftCols(layout_.dim));
+    scratch_.seed(terms.trace, adjoint.col(layout_.trace_column()));
+    if (layout_.kinetic) scratch_.seed(terms.kinetic, -adjoint.col(layout_.kinetic_column()));
+    if (layout_.jacobian) scratch_.seed(terms.frobenius, -adjoint.col(layout_.jacobian_column()));
+    scratch_.propagate();
+    a_s.setZero();
+    a_s.head(rows_ * layout_.dim) = z.adjoint().reshaped();
+    parameters_.copy_grads_to(a_theta);
+  }
+
+  /// f alone, plain (sampling needs no trace).
+  void rhs_without_trace(const const_ref& s, ref ds, Scalar t) const {
+    scratch_.clear();
+    const augmented_terms<Scalar> terms = record(scratch_.constant(z_of(s)), time(t), false);
+    ds.head(rows_ * layout_.dim) = terms.f.value().reshaped();
+  }
+
+ private:
+  /// (K·B) × 1 per-probe values → B × 1 sums over the probes.
+  var<Scalar> fold_probes(const var<Scalar>& per_probe) const {
+    return probes_.count > 1 ? sum_rows(reshape(per_probe, rows_, probes_.count)) : per_probe;
+  }
+
+  plain z_of(const const_ref& s) const { return s.head(rows_ * layout_.dim).reshaped(rows_, layout_.dim); }
+
+  var<Scalar> time(Scalar t) const { return scratch_.constant(plain::Constant(1, 1, t)); }
+
+  void write(const augmented_terms<Scalar>& terms, ref ds) const {
+    auto out = ds.reshaped(rows_, layout_.columns());
+    out.leftCols(layout_.dim) = terms.f.value();
+    out.col(layout_.trace_column()) = terms.trace.value();
+    if (layout_.kinetic) out.col(layout_.kinetic_column()) = -terms.kinetic.value();
+    if (layout_.jacobian) out.col(layout_.jacobian_column()) = -terms.frobenius.value();
+  }
+
+  const dynamics<Scalar>& f_;
+  const probe_set<Scalar>& probes_;
+  augmented_layout layout_;
+  nn::parameter_list<Scalar> parameters_;
+  index_t rows_;
+  std::vector<index_t> labels_;
+  plain features_;
+  bool has_features_ = false;
+  mutable tape<Scalar> scratch_;
+  mutable std::vector<var<Scalar>> copies_;
+};
+
+}  // namespace eigenflow::continuous
