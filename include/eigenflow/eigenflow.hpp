@@ -5,12 +5,14 @@
 #pragma once
 
 #include "eigenflow/autodiff.hpp"
+#include "eigenflow/continuous.hpp"
 #include "eigenflow/data/toy2d.hpp"
 #include "eigenflow/distributions.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn.hpp"
+#include "eigenflow/ode.hpp"
 #include "eigenflow/optim.hpp"
 #include "eigenflow/random.hpp"
 #include "eigenflow/version.hpp"

@@ -127,12 +127,19 @@ class tape {
   var<Scalar> constant(const Eigen::Ref<const matrix<Scalar>>& m) { return copy_leaf(m, false); }
 
   /// A copy of m whose gradient is wanted (read it with var::adjoint() after backward).
-  var<Scalar> variable(const Eigen::Ref<const matrix<Scalar>>& m) { return copy_leaf(m, true); }
+  var<Scalar> variable(const Eigen::Ref<const matrix<Scalar>>& m) { return copy_leaf(m, gradients_enabled_); }
+
+  /// With gradients disabled, variable() and leaf() record constants: nothing gets an adjoint, so
+  /// a forward-only pass (an ODE right-hand side in plain values) skips allocating and zeroing
+  /// them. Takes effect for leaves recorded afterwards; clear() keeps the setting.
+  void set_gradients_enabled(bool enabled) { gradients_enabled_ = enabled; }
+  bool gradients_enabled() const { return gradients_enabled_; }
 
   /// A view of a caller's value whose gradient is added into `grad` by backward (no copies).
   /// Both must stay alive and unresized until the tape is cleared; `grad` is resized and zeroed
   /// if its shape differs from the value's.
   var<Scalar> leaf(const matrix<Scalar>& value, matrix<Scalar>& grad) {
+    if (!gradients_enabled_) return constant_view(value);
     if (grad.rows() != value.rows() || grad.cols() != value.cols()) {
       grad.setZero(value.rows(), value.cols());
     }
@@ -307,6 +314,7 @@ class tape {
   detail::arena<Scalar> arena_;
   detail::arena<index_t> index_arena_;
   std::int32_t last_seeded_ = -1;
+  bool gradients_enabled_ = true;
 };
 
 }  // namespace eigenflow

@@ -114,7 +114,7 @@ class augmented_dynamics {
 
   /// ds/dt = g(s, t) in plain values.
   void rhs(const const_ref& s, ref ds, Scalar t) const {
-    scratch_.clear();
+    forward_only();
     const augmented_terms<Scalar> terms = record(scratch_.constant(z_of(s)), time(t));
     write(terms, ds);
   }
@@ -122,6 +122,7 @@ class augmented_dynamics {
   /// g(s, t), aᵀ∂g/∂s and aᵀ∂g/∂θ (θ: the parameters given at construction), for the adjoint.
   void vjp(const const_ref& s, Scalar t, const const_ref& a, ref g, ref a_s, ref a_theta) const {
     scratch_.clear();
+    scratch_.set_gradients_enabled(true);
     parameters_.zero_grad();
     const var<Scalar> z = scratch_.variable(z_of(s));
     const augmented_terms<Scalar> terms = record(z, time(t));
@@ -137,14 +138,21 @@ class augmented_dynamics {
     parameters_.copy_grads_to(a_theta);
   }
 
-  /// f alone, plain (sampling needs no trace).
+  /// f alone, plain (sampling needs no trace); the other columns' derivatives are zero.
   void rhs_without_trace(const const_ref& s, ref ds, Scalar t) const {
-    scratch_.clear();
+    forward_only();
     const augmented_terms<Scalar> terms = record(scratch_.constant(z_of(s)), time(t), false);
     ds.head(rows_ * layout_.dim) = terms.f.value().reshaped();
+    ds.tail(ds.size() - rows_ * layout_.dim).setZero();  // ℓ and the regularizers stay put
   }
 
  private:
+  /// A fresh scratch tape that records no adjoints (plain evaluations never run backward).
+  void forward_only() const {
+    scratch_.clear();
+    scratch_.set_gradients_enabled(false);
+  }
+
   /// (K·B) × 1 per-probe values → B × 1 sums over the probes.
   var<Scalar> fold_probes(const var<Scalar>& per_probe) const {
     return probes_.count > 1 ? sum_rows(reshape(per_probe, rows_, probes_.count)) : per_probe;

@@ -46,7 +46,7 @@ inline gradient_method parse_gradient_method(std::string_view name) {
 }
 
 struct cnf_options {
-  trace_estimator training_trace = trace_estimator::hutchinson;
+  trace_estimator training_trace = trace_estimator::exact;  // hutchinson: FFJORD
   /// Evaluation (log_prob, forward, inverse): exact by default, as reported test NLLs should be.
   /// Hutchinson evaluation draws its noise from a fixed seed, so it is repeatable.
   trace_estimator evaluation_trace = trace_estimator::exact;
