@@ -1,18 +1,25 @@
-// examples/toy2d/main.cpp — trains a coupling flow on a 2-D toy set by maximum likelihood and
-// reports the test negative log-likelihood.
+// examples/toy2d/main.cpp — trains a flow on a 2-D toy set by maximum likelihood and reports the
+// test negative log-likelihood.
 //
 //   toy2d --model coupling|residual|attention --data 8gaussians --iters 2000 --batch 512 --lr 1e-3 --seed 1 --out out/toy2d
+//   toy2d --model ffjord|cnf [--solver dopri5|cash_karp54|rk4|euler] [--atol 1e-5] [--rtol 1e-5] [--steps N]
+//         [--grad adjoint|backprop] [--trace exact|hutchinson] [--kinetic W] [--jacobian W]
 //
 // Every iteration draws a fresh batch (the sets are infinite). Adam with global-norm clipping;
-// a non-finite loss or gradient stops the run with an error. The last line is
-// `test_nll: <nats>`, the mean −log p over 20,000 fresh samples drawn with another seed.
+// a non-finite loss or gradient stops the run with an error. Continuous models start from
+// FFJORD's toy settings (ConcatSquash 64-64-64, tanh, dopri5 at 1e-5, end time 0.5 learned,
+// batch 100, Adam 1e-3 with weight decay 1e-5, constant rate) unless a flag says otherwise. The
+// last line is `test_nll: <nats>`, the mean −log p over 20,000 fresh samples drawn with another
+// seed (continuous models: with the exact trace).
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "eigenflow/eigenflow.hpp"
@@ -37,6 +44,31 @@ struct settings {
   std::string schedule = "cosine";
   std::string activation = "tanh";
   index_t test_samples = 20000;
+  // Continuous models (cnf, ffjord)
+  std::string dynamics = "concat_squash";
+  int hidden_layers = 3;
+  std::string solver = "dopri5";
+  double atol = 1e-5;
+  double rtol = 1e-5;
+  int steps = 20;
+  std::string grad = "adjoint";
+  std::string trace;  // default: exact for cnf, hutchinson for ffjord
+  double kinetic = 0;
+  double jacobian = 0;
+  double end_time = 0.5;
+  double weight_decay = 0;
+
+  bool continuous() const { return model == "cnf" || model == "ffjord"; }
+};
+
+/// A model behind the few operations the training loop needs.
+struct trainable {
+  nn::parameter_list<float> params;
+  /// Adds the gradient of the batch loss into params; returns the loss. May append to `note`.
+  std::function<double(const matrix<float>&, random_engine&, std::string& note)> loss_and_gradient;
+  std::function<matrix<float>(const matrix<float>&)> log_prob;
+  std::function<matrix<float>(index_t, random_engine&)> sample;
+  std::string description;
 };
 
 /// A data set by name: FFJORD's eight, or "sklearn-moons" (make_moons with noise 0.05, not
@@ -64,13 +96,8 @@ void write_csv(const std::filesystem::path& path, const matrix<float>& points) {
   std::filesystem::rename(partial, path);  // no half-written file left behind
 }
 
-int run(const settings& s) {
-  const data_source set{s.data};
-  if (s.data != "sklearn-moons") data::parse_toy2d(s.data);  // an unknown name fails before training
-  if (s.schedule != "cosine" && s.schedule != "constant") {
-    throw value_error("unknown schedule '" + s.schedule + "' (known: cosine, constant)");
-  }
-  random_engine rng(s.seed);
+trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<flows::flow<float>>& holder,
+                         tape<float>& t) {
   flows::coupling_stack_options options{.dim = 2,
                                         .couplings = s.couplings,
                                         .kind = flows::parse_coupling_kind(s.model),
@@ -78,34 +105,95 @@ int run(const settings& s) {
                                         .hidden_layers = 2,
                                         .hidden_activation = parse_activation(s.activation),
                                         .scale_bound = s.scale_bound};
-  flows::flow<float> model = flows::make_coupling_flow<float>(options, rng);
-  auto params = model.parameters();
-  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld\n", s.model.c_str(), s.data.c_str(),
+  holder = std::make_unique<flows::flow<float>>(flows::make_coupling_flow<float>(options, rng));
+  flows::flow<float>& f = *holder;
+  trainable m;
+  m.params = f.parameters();
+  m.description = s.model;
+  m.loss_and_gradient = [&f, &t](const matrix<float>& x, random_engine&, std::string&) {
+    t.clear();
+    const var<float> loss = neg(mean(f.log_prob(t.constant_view(x))));
+    t.backward(loss);
+    return double(loss.item());
+  };
+  m.log_prob = [&f](const matrix<float>& x) { return f.log_prob(x); };
+  m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
+  return m;
+}
+
+trainable continuous_model(const settings& s, random_engine& rng, std::unique_ptr<continuous::cnf<float>>& holder) {
+  continuous::continuous_flow_spec spec;
+  spec.dynamics = continuous::parse_dynamics_kind(s.dynamics);
+  spec.network.hidden.assign(static_cast<std::size_t>(s.hidden_layers), s.hidden);
+  spec.network.hidden_activation = parse_activation(s.activation);
+  const ode::solver_options solver{.solver = ode::parse_method(s.solver), .atol = s.atol, .rtol = s.rtol, .steps = s.steps};
+  spec.model.training_solver = solver;
+  spec.model.evaluation_solver = solver;
+  spec.model.gradient = continuous::parse_gradient_method(s.grad);
+  spec.model.training_trace = continuous::parse_trace_estimator(
+      !s.trace.empty() ? s.trace : (s.model == "cnf" ? "exact" : "hutchinson"));
+  spec.model.kinetic_weight = s.kinetic;
+  spec.model.jacobian_weight = s.jacobian;
+  spec.model.end_time = s.end_time;
+  holder = std::make_unique<continuous::cnf<float>>(continuous::make_continuous_flow<float>(2, rng, spec));
+  continuous::cnf<float>& f = *holder;
+  trainable m;
+  m.params = f.parameters();
+  m.description = s.model + " (" + f.dynamics_function().describe() + ", " + s.solver + ", " + s.grad + ", " +
+                  continuous::to_string(spec.model.training_trace) + " trace)";
+  m.loss_and_gradient = [&f](const matrix<float>& x, random_engine& r, std::string& note) {
+    const continuous::training_loss l = f.accumulate_gradient(x, r);
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "  nfe %3ld+%-3ld  T %.3f", static_cast<long>(l.forward_evaluations),
+                  static_cast<long>(l.backward_evaluations), double(f.end_time()));
+    note = buffer;
+    return l.loss;
+  };
+  m.log_prob = [&f](const matrix<float>& x) { return f.log_prob(x); };
+  m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
+  return m;
+}
+
+int run(const settings& s) {
+  const data_source set{s.data};
+  if (s.data != "sklearn-moons") data::parse_toy2d(s.data);  // an unknown name fails before training
+  if (s.schedule != "cosine" && s.schedule != "constant") {
+    throw value_error("unknown schedule '" + s.schedule + "' (known: cosine, constant)");
+  }
+  if (!s.continuous() && s.model != "coupling" && s.model != "residual" && s.model != "attention") {
+    throw value_error("unknown model '" + s.model + "' (known: coupling, residual, attention, cnf, ffjord)");
+  }
+  random_engine rng(s.seed);
+  std::unique_ptr<flows::flow<float>> coupling;
+  std::unique_ptr<continuous::cnf<float>> ode_flow;
+  tape<float> t;
+  trainable model = s.continuous() ? continuous_model(s, rng, ode_flow) : coupling_model(s, rng, coupling, t);
+  auto& params = model.params;
+  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld\n", model.description.c_str(), s.data.c_str(),
               static_cast<long>(params.count()), s.iters, static_cast<long>(s.batch));
 
-  optim::adam<float> adam({.learning_rate = static_cast<float>(s.lr)});
+  optim::adam<float> adam({.learning_rate = static_cast<float>(s.lr), .weight_decay = static_cast<float>(s.weight_decay)});
   const optim::warmup_cosine_schedule<float> schedule(static_cast<float>(s.lr), s.iters / 50, s.iters,
                                                       static_cast<float>(s.lr) * 0.01f);
   optim::finite_guard guard(optim::finite_guard::policy::throw_error);
-  tape<float> t;
   const int report_every = std::max(1, s.iters / 20);
   const auto start = clock_type::now();
   double running = 0;
   for (int it = 1; it <= s.iters; ++it) {
     const matrix<float> x = set(s.batch, rng);
-    t.clear();
     params.zero_grad();
-    const var<float> loss = neg(mean(model.log_prob(t.constant_view(x))));
-    t.backward(loss);
-    guard.check(loss.item(), params);
+    std::string note;
+    const double loss = model.loss_and_gradient(x, rng, note);
+    guard.check(static_cast<float>(loss), params);
     optim::clip_grad_norm(params, static_cast<float>(s.clip));
     if (s.schedule == "cosine") adam.set_learning_rate(schedule(it - 1));
     adam.step(params);
-    running += loss.item();
+    running += loss;
     if (it % report_every == 0 || it == s.iters) {
       const double elapsed = seconds_since(start);
-      std::printf("iter %6d/%d  loss %8.4f  %7.2f ms/iter  elapsed %6.1f s\n", it, s.iters,
-                  running / (it % report_every == 0 ? report_every : it % report_every), 1e3 * elapsed / it, elapsed);
+      std::printf("iter %6d/%d  loss %8.4f  %7.2f ms/iter  elapsed %6.1f s%s\n", it, s.iters,
+                  running / (it % report_every == 0 ? report_every : it % report_every), 1e3 * elapsed / it, elapsed,
+                  note.c_str());
       std::fflush(stdout);
       running = 0;
     }
@@ -129,9 +217,10 @@ int run(const settings& s) {
 
 int main(int argc, char** argv) {
   settings s;
-  CLI::App app{"Train a coupling flow on a 2-D toy data set; prints test_nll last."};
+  CLI::App app{"Train a coupling or continuous flow on a 2-D toy data set; prints test_nll last."};
   app.add_option("--model", s.model,
-                 "coupling (MLP conditioners), residual, or attention (every third coupling; residual otherwise)")
+                 "coupling (MLP conditioners), residual, attention (every third coupling; residual otherwise), "
+                 "cnf (continuous, exact trace) or ffjord (continuous, Hutchinson trace)")
       ->capture_default_str();
   app.add_option("--data", s.data,
                  "8gaussians, 2spirals, checkerboard, circles, moons, pinwheel, rings, swissroll, sklearn-moons")
@@ -152,7 +241,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--test-samples", s.test_samples, "fresh samples for test_nll")->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--dynamics", s.dynamics, "cnf/ffjord: concat_squash or time_mlp")->capture_default_str();
+  app.add_option("--layers", s.hidden_layers, "cnf/ffjord: hidden layers of the dynamics")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--solver", s.solver, "cnf/ffjord: dopri5, cash_karp54 (adaptive), rk4, euler (fixed step)")
+      ->capture_default_str();
+  app.add_option("--atol", s.atol, "cnf/ffjord: absolute tolerance")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--rtol", s.rtol, "cnf/ffjord: relative tolerance")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--steps", s.steps, "cnf/ffjord: steps of a fixed-step solver")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--grad", s.grad, "cnf/ffjord: adjoint or backprop (through the solver steps)")->capture_default_str();
+  app.add_option("--trace", s.trace, "cnf/ffjord training trace: exact or hutchinson (default: exact for cnf, "
+                 "hutchinson for ffjord; test_nll always uses the exact trace)");
+  app.add_option("--kinetic", s.kinetic, "cnf/ffjord: weight of the kinetic-energy regularizer")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--jacobian", s.jacobian, "cnf/ffjord: weight of the Jacobian Frobenius regularizer")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--end-time", s.end_time, "cnf/ffjord: initial end time T (learned)")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--weight-decay", s.weight_decay, "Adam weight decay (default 1e-5 for cnf/ffjord, else 0)");
   CLI11_PARSE(app, argc, argv);
+  if (s.continuous()) {  // FFJORD's toy settings, where no flag overrides them
+    if (app.count("--batch") == 0) s.batch = 100;
+    if (app.count("--hidden") == 0) s.hidden = 64;
+    if (app.count("--schedule") == 0) s.schedule = "constant";
+    if (app.count("--weight-decay") == 0) s.weight_decay = 1e-5;
+  }
   try {
     return run(s);
   } catch (const std::exception& e) {

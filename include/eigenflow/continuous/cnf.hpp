@@ -288,8 +288,41 @@ class cnf {
   }
 
   /// Integrates [z, ℓ] from t_from to t_to with the evaluation settings: {z(t_to), ℓ(t_to)}.
+  /// Batches above chunk_rows are solved chunk by chunk (each with its own adaptive steps), so
+  /// the tape's working set stays small whatever the batch.
   flows::transformed<plain> solve_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
                                              const std::string& who) const {
+    if (x.rows() <= chunk_rows) {
+      last_stats_ = {};
+      return solve_chunk_with_trace(x, c, t_from, t_to, who);
+    }
+    flows::transformed<plain> out{plain(x.rows(), x.cols()), plain(x.rows(), 1)};
+    ode::solve_stats total;
+    for (index_t begin = 0; begin < x.rows(); begin += chunk_rows) {
+      const index_t rows = std::min(chunk_rows, x.rows() - begin);
+      context<plain> part;
+      plain features;
+      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
+      if (c.has_features()) {
+        features = c.features->middleRows(begin, rows);
+        part.features = &features;
+      }
+      const flows::transformed<plain> chunk = solve_chunk_with_trace(x.middleRows(begin, rows), part, t_from, t_to, who);
+      out.value.middleRows(begin, rows) = chunk.value;
+      out.log_det.middleRows(begin, rows) = chunk.log_det;
+      total += last_stats_;
+    }
+    last_stats_ = total;
+    return out;
+  }
+
+ public:
+  /// Rows per chunk of evaluation (log_prob, forward, inverse).
+  static constexpr index_t chunk_rows = 2048;
+
+ private:
+  flows::transformed<plain> solve_chunk_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
+                                                   const std::string& who) const {
     const augmented_layout layout{dim(), false, false};
     random_engine rng(evaluation_seed);
     const probe_set<Scalar> probes = probe_set<Scalar>::make(options_.evaluation_trace, x.rows(), dim(), options_.noise, rng);
