@@ -56,6 +56,7 @@ struct settings {
   double kinetic = 0;
   double jacobian = 0;
   double end_time = 0.5;
+  std::string learn_time = "auto";  // auto: learned, unless a regularizer is on (RNODE fixes T)
   double weight_decay = 0;
 
   bool continuous() const { return model == "cnf" || model == "ffjord"; }
@@ -135,12 +136,17 @@ trainable continuous_model(const settings& s, random_engine& rng, std::unique_pt
   spec.model.kinetic_weight = s.kinetic;
   spec.model.jacobian_weight = s.jacobian;
   spec.model.end_time = s.end_time;
+  if (s.learn_time != "auto" && s.learn_time != "on" && s.learn_time != "off") {
+    throw value_error("--learn-time must be auto, on or off, got '" + s.learn_time + "'");
+  }
+  spec.model.learn_end_time = s.learn_time == "auto" ? (s.kinetic == 0 && s.jacobian == 0) : s.learn_time == "on";
   holder = std::make_unique<continuous::cnf<float>>(continuous::make_continuous_flow<float>(2, rng, spec));
   continuous::cnf<float>& f = *holder;
   trainable m;
   m.params = f.parameters();
   m.description = s.model + " (" + f.dynamics_function().describe() + ", " + s.solver + ", " + s.grad + ", " +
-                  continuous::to_string(spec.model.training_trace) + " trace)";
+                  continuous::to_string(spec.model.training_trace) + " trace, T " +
+                  (spec.model.learn_end_time ? "learned" : "fixed") + ")";
   m.loss_and_gradient = [&f](const matrix<float>& x, random_engine& r, std::string& note) {
     const continuous::training_loss l = f.accumulate_gradient(x, r);
     char buffer[96];
@@ -257,7 +263,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--jacobian", s.jacobian, "cnf/ffjord: weight of the Jacobian Frobenius regularizer")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--end-time", s.end_time, "cnf/ffjord: initial end time T (learned)")->check(CLI::PositiveNumber)
+  app.add_option("--end-time", s.end_time, "cnf/ffjord: (initial) end time T")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--learn-time", s.learn_time,
+                 "cnf/ffjord: learn T (on, off; auto: on unless --kinetic/--jacobian is set, as RNODE fixes T)")
       ->capture_default_str();
   app.add_option("--weight-decay", s.weight_decay, "Adam weight decay (default 1e-5 for cnf/ffjord, else 0)");
   CLI11_PARSE(app, argc, argv);

@@ -50,8 +50,8 @@ struct augmented_terms {
 ///
 /// @tparam Scalar float or double.
 ///
-/// Holds references to the dynamics, the probes and the context's features: they must outlive it.
-/// Not thread-safe (it owns a scratch tape); use one per thread.
+/// Holds references to the dynamics, the probes and the scratch tape: they must outlive it. Not
+/// thread-safe (it evaluates on a scratch tape); use one per thread.
 template <class Scalar>
 class augmented_dynamics {
  public:
@@ -60,9 +60,13 @@ class augmented_dynamics {
   using ref = Eigen::Ref<state>;
   using const_ref = Eigen::Ref<const state>;
 
+  /// @param scratch  a tape to evaluate on (cleared on every call), so that its storage outlives
+  ///                 this batch; by default the object owns one.
   augmented_dynamics(const dynamics<Scalar>& f, const probe_set<Scalar>& probes, const context<plain>& c,
-                     augmented_layout layout, nn::parameter_list<Scalar> parameters = {})
-      : f_(f), probes_(probes), layout_(layout), parameters_(std::move(parameters)), rows_(probes.rows) {
+                     augmented_layout layout, nn::parameter_list<Scalar> parameters = {},
+                     tape<Scalar>* scratch = nullptr)
+      : f_(f), probes_(probes), layout_(layout), parameters_(std::move(parameters)), rows_(probes.rows),
+        scratch_(scratch != nullptr ? *scratch : own_scratch_) {
     if (probes.stacked.cols() != layout.dim || probes.stacked.rows() != probes.count * probes.rows) {
       throw shape_error("augmented_dynamics: probes do not match the batch");
     }
@@ -178,7 +182,8 @@ class augmented_dynamics {
   std::vector<index_t> labels_;
   plain features_;
   bool has_features_ = false;
-  mutable tape<Scalar> scratch_;
+  mutable tape<Scalar> own_scratch_;
+  tape<Scalar>& scratch_;
   mutable std::vector<var<Scalar>> copies_;
 };
 

@@ -58,7 +58,10 @@ struct cnf_options {
   bool seminorm = false;
   double end_time = 0.5;
   bool learn_end_time = true;
-  /// RNODE weights: loss = NLL + kinetic_weight·∫‖f‖² dt + jacobian_weight·∫‖J ε‖² dt.
+  /// RNODE weights: loss = NLL + kinetic_weight·∫‖f‖² dt + jacobian_weight·∫‖J ε‖² dt. They
+  /// make the dynamics easier to solve (fewer evaluations) with a fixed end time, as RNODE uses;
+  /// with learn_end_time the kinetic penalty (∝ 1/T for a given transport) mostly pushes T up.
+  /// Their integrals are left out of the step-size error norm.
   double kinetic_weight = 0;
   double jacobian_weight = 0;
 };
@@ -100,7 +103,7 @@ class cnf {
     validate_options(options_);
     tau_ = nn::parameter<Scalar>("end_time.sqrt", plain::Constant(1, 1, static_cast<Scalar>(std::sqrt(options_.end_time))));
   }
-  cnf(const cnf& o) : base_(o.base_->clone()), f_(o.f_->clone()), options_(o.options_), tau_(o.tau_) {}
+  cnf(const cnf& o) : base_(o.base_->clone()), f_(o.f_->clone()), options_(o.options_), tau_(o.tau_) {}  // fresh tapes
   cnf& operator=(const cnf& o) {
     cnf copy(o);
     *this = std::move(copy);
@@ -149,7 +152,7 @@ class cnf {
     check_input("cnf::trajectory", z, c);
     const augmented_layout layout{dim(), false, false};
     const probe_set<Scalar> none = probe_set<Scalar>::none(z.rows(), dim());
-    const augmented_dynamics<Scalar> aug(*f_, none, c, layout);
+    const augmented_dynamics<Scalar> aug(*f_, none, c, layout, {}, &work_->scratch);
     vector<Scalar> s = vector<Scalar>::Zero(aug.state_size());
     s.head(z.size()) = z.reshaped();
     std::vector<plain> out;
@@ -177,17 +180,21 @@ class cnf {
     const augmented_layout layout{dim(), options_.kinetic_weight > 0, options_.jacobian_weight > 0};
     const probe_set<Scalar> probes = probe_set<Scalar>::make(options_.training_trace, x.rows(), dim(), options_.noise, rng);
     const nn::parameter_list<Scalar> dynamics_parameters = f_->parameters();
-    const augmented_dynamics<Scalar> aug(*f_, probes, c, layout, dynamics_parameters);
+    const augmented_dynamics<Scalar> aug(*f_, probes, c, layout, dynamics_parameters, &work_->scratch);
     const vector<Scalar> s0 = initial_state(x, layout);
     const Scalar t1 = end_time();
     const std::string who = "cnf (training)";
     auto system = [&](const vector<Scalar>& in, vector<Scalar>& d, Scalar t) { aug.rhs(in, d, t); };
+    // The step size follows z and ℓ; the regularizers (the last columns) are penalties whose
+    // integrals need not meet the tolerance, and would otherwise force extra steps.
+    ode::integrate_controls<Scalar> controls{.error_norm_size = x.rows() * (layout.dim + 1)};
 
     training_loss result;
-    tape<Scalar> tp;
+    tape<Scalar>& tp = work_->training;
+    tp.clear();
     if (options_.gradient == gradient_method::adjoint) {
       vector<Scalar> s = s0;
-      result.forward_evaluations = ode::integrate(system, s, t1, Scalar(0), options_.training_solver, who).evaluations;
+      result.forward_evaluations = ode::integrate(system, s, t1, Scalar(0), options_.training_solver, who, controls).evaluations;
       const var<Scalar> s_end = tp.variable(s.reshaped(x.rows(), layout.columns()));
       const var<Scalar> loss = terminal_loss(s_end, layout, result);
       tp.backward(loss);
@@ -203,8 +210,8 @@ class cnf {
     } else {
       vector<Scalar> s = s0;
       std::vector<Scalar> times;
-      result.forward_evaluations =
-          ode::integrate(system, s, t1, Scalar(0), options_.training_solver, who, {.accepted_times = &times}).evaluations;
+      controls.accepted_times = &times;
+      result.forward_evaluations = ode::integrate(system, s, t1, Scalar(0), options_.training_solver, who, controls).evaluations;
       const std::vector<Scalar> grid = ode::grid_fractions(times);
       const var<Scalar> t_start = options_.learn_end_time ? square(tp.leaf(tau_.value, tau_.grad)) : tp.constant(plain::Constant(1, 1, t1));
       const var<Scalar> t_end = tp.constant(plain::Zero(1, 1));
@@ -326,7 +333,7 @@ class cnf {
     const augmented_layout layout{dim(), false, false};
     random_engine rng(evaluation_seed);
     const probe_set<Scalar> probes = probe_set<Scalar>::make(options_.evaluation_trace, x.rows(), dim(), options_.noise, rng);
-    const augmented_dynamics<Scalar> aug(*f_, probes, c, layout);
+    const augmented_dynamics<Scalar> aug(*f_, probes, c, layout, {}, &work_->scratch);
     vector<Scalar> s = initial_state(x, layout);
     auto system = [&](const vector<Scalar>& in, vector<Scalar>& d, Scalar t) { aug.rhs(in, d, t); };
     last_stats_ = ode::integrate(system, s, t_from, t_to, options_.evaluation_solver, who);
@@ -361,6 +368,14 @@ class cnf {
   cnf_options options_;
   nn::parameter<Scalar> tau_;
   mutable ode::solve_stats last_stats_;
+
+  /// Tapes kept across calls, so their storage is reused (backprop's training tape holds every
+  /// recorded step: its capacity stays at the largest solve seen).
+  struct workspace {
+    tape<Scalar> scratch;   // right-hand sides and vector-Jacobian products
+    tape<Scalar> training;  // the loss (and, for backprop, the replayed solve)
+  };
+  std::unique_ptr<workspace> work_ = std::make_unique<workspace>();
 };
 
 }  // namespace eigenflow::continuous

@@ -7,6 +7,10 @@
 // dynamics_base<Derived, Scalar> turns the template into its virtual functions (one virtual call
 // per evaluation, never per op). Any functor with a generic call operator becomes a dynamics
 // through make_dynamics (functor_dynamics.hpp).
+//
+// f must treat the rows of z independently (no batch statistics, no attention across samples):
+// the trace of ∂f/∂z is taken per sample from one batched tangent pass, which is only the
+// per-sample trace when each output row depends on its own input row alone.
 #pragma once
 
 #include <memory>

@@ -107,13 +107,27 @@ class network_input {
 
   /// "kind(dim=2, hidden=64-64-64, tanh[, classes=K][, features=F])".
   std::string describe(const std::string& kind) const {
-    std::string hidden;
-    for (std::size_t k = 0; k < opts_.hidden.size(); ++k) hidden += (k > 0 ? "-" : "") + std::to_string(opts_.hidden[k]);
-    std::string out = kind + "(dim=" + std::to_string(dim_) + ", hidden=" + hidden + ", " +
-                      std::string(to_string(opts_.hidden_activation));
-    if (opts_.condition.classes > 0) out += ", classes=" + std::to_string(opts_.condition.classes);
-    if (opts_.condition.features > 0) out += ", features=" + std::to_string(opts_.condition.features);
-    return out + ")";
+    // Appended piece by piece: `"literal" + std::string&&` trips GCC 12's false -Wrestrict.
+    std::string out = kind;
+    out += "(dim=";
+    out += std::to_string(dim_);
+    out += ", hidden=";
+    for (std::size_t k = 0; k < opts_.hidden.size(); ++k) {
+      if (k > 0) out += '-';
+      out += std::to_string(opts_.hidden[k]);
+    }
+    out += ", ";
+    out += to_string(opts_.hidden_activation);
+    if (opts_.condition.classes > 0) {
+      out += ", classes=";
+      out += std::to_string(opts_.condition.classes);
+    }
+    if (opts_.condition.features > 0) {
+      out += ", features=";
+      out += std::to_string(opts_.condition.features);
+    }
+    out += ')';
+    return out;
   }
 
   const std::string& name() const { return name_; }

@@ -110,17 +110,25 @@ struct guarded_system {
   }
 };
 
-/// Hairer's first-step guess from one evaluation: 1% of the step over which g would move s by its
-/// own size, capped at the whole interval.
+/// Hairer's first-step guess (Hairer, Nørsett & Wanner, II.4): a step over which g would move s
+/// by 1% of its size, corrected by an estimate of the second derivative from one Euler step, and
+/// capped at the interval. Two evaluations; a good first step saves several adaptive ones.
 template <class Scalar, class Guarded>
 Scalar initial_step(const Guarded& g, const odeint_state<Scalar>& s, Scalar t, Scalar span, const solver_options& o) {
-  odeint_state<Scalar> ds(s.size());
-  g(s, ds, t);
-  const auto scale = Scalar(o.atol) + Scalar(o.rtol) * s.array().abs();
-  const Scalar d0 = std::sqrt((s.array() / scale).square().mean());
-  const Scalar d1 = std::sqrt((ds.array() / scale).square().mean());
-  const Scalar h = (d0 < Scalar(1e-5) || d1 < Scalar(1e-5)) ? Scalar(1e-6) * std::abs(span) : Scalar(0.01) * d0 / d1;
-  return std::min(h, std::abs(span));
+  const Scalar direction = span > 0 ? Scalar(1) : Scalar(-1);
+  const auto scale = (Scalar(o.atol) + Scalar(o.rtol) * s.array().abs()).eval();
+  auto rms = [&](const auto& v) { return std::sqrt((v.array() / scale).square().mean()); };
+  odeint_state<Scalar> g0(s.size()), g1(s.size());
+  g(s, g0, t);
+  const Scalar d0 = rms(s), d1 = rms(g0);
+  const Scalar h0 = (d0 < Scalar(1e-5) || d1 < Scalar(1e-5)) ? Scalar(1e-6) : Scalar(0.01) * d0 / d1;
+  const odeint_state<Scalar> s1 = s + direction * h0 * g0;
+  g(s1, g1, t + direction * h0);
+  const Scalar d2 = rms(g1 - g0) / h0;
+  const Scalar dmax = std::max(d1, d2);
+  const Scalar h1 = dmax <= Scalar(1e-15) ? std::max(Scalar(1e-6), h0 * Scalar(1e-3))
+                                          : std::pow(Scalar(0.01) / dmax, Scalar(1) / Scalar(5));  // order 5
+  return std::min({Scalar(100) * h0, h1, std::abs(span)});
 }
 
 template <class Scalar, class Controlled, class Guarded>

@@ -36,8 +36,10 @@ template <class Out, class X>
 void sum_into(Out&& out, reduce_axis axis, const X& x) {
   switch (axis) {
     case reduce_axis::all: out(0, 0) = x.sum(); break;
-    case reduce_axis::each_row: out = x.rowwise().sum(); break;
-    case reduce_axis::each_col: out = x.colwise().sum(); break;
+    // Into the (already sized) column / row: assigning to `out` itself goes through Eigen's
+    // resize path, where GCC 12 at -O3 reports a false use-after-free.
+    case reduce_axis::each_row: out.col(0) = x.rowwise().sum(); break;
+    case reduce_axis::each_col: out.row(0) = x.colwise().sum(); break;
   }
 }
 
