@@ -15,6 +15,7 @@ packages=(
   catch2           # Catch2 v2.13: the test framework
   libbenchmark-dev # Google Benchmark: benchmarks/
   libcli11-dev     # CLI11 (header-only): command lines of the examples and tools
+  libstb-dev       # stb_image_write: PNG pictures (eigenflow/plot)
   "$@"
 )
 

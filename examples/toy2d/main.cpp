@@ -10,7 +10,8 @@
 // FFJORD's toy settings (ConcatSquash 64-64-64, tanh, dopri5 at 1e-5, end time 0.5 learned,
 // batch 100, Adam 1e-3 with weight decay 1e-5, constant rate) unless a flag says otherwise. The
 // last line is `test_nll: <nats>`, the mean −log p over 20,000 fresh samples drawn with another
-// seed (continuous models: with the exact trace).
+// seed (continuous models: with the exact trace). Writes DIR/samples.csv, DIR/density.png,
+// DIR/samples.png (data left, samples right) and, for cnf/ffjord, DIR/trajectories.png.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "eigenflow/eigenflow.hpp"
+#include "eigenflow/plot.hpp"
 
 namespace {
 
@@ -44,6 +46,7 @@ struct settings {
   std::string schedule = "cosine";
   std::string activation = "tanh";
   index_t test_samples = 20000;
+  int picture_pixels = 256;
   // Continuous models (cnf, ffjord)
   std::string dynamics = "concat_squash";
   int hidden_layers = 3;
@@ -160,6 +163,27 @@ trainable continuous_model(const settings& s, random_engine& rng, std::unique_pt
   return m;
 }
 
+/// density.png (the model's density on a grid), samples.png (data beside samples) and, for
+/// continuous flows, trajectories.png (base points carried to the data over time).
+void draw_pictures(const std::filesystem::path& out, const settings& s, const trainable& model,
+                   const continuous::cnf<float>* ode_flow, const matrix<float>& data, const matrix<float>& samples) {
+  const plot::view v = plot::bounds_of(data, 0.1, true);
+  const int pixels = s.picture_pixels;
+  plot::write_png(out / "density.png", plot::density_heatmap<float>([&](const matrix<float>& grid) { return model.log_prob(grid); }, v, pixels));
+  const matrix<float> shown_data = data.topRows(std::min<index_t>(data.rows(), samples.rows()));
+  plot::write_png(out / "samples.png",
+                  plot::side_by_side({plot::scatter(shown_data, v, pixels, plot::rgb{40, 40, 40}),
+                                      plot::scatter(samples, v, pixels, plot::rgb{30, 100, 200})}));
+  if (ode_flow != nullptr) {
+    random_engine rng(s.seed + 3);
+    const matrix<float> z = ode_flow->base().sample(300, rng);
+    std::vector<double> times;
+    for (int k = 0; k <= 40; ++k) times.push_back(double(ode_flow->end_time()) * k / 40.0);
+    const std::vector<matrix<float>> path = ode_flow->trajectory(z, times);
+    plot::write_png(out / "trajectories.png", plot::trajectories(path, plot::bounds_of(path.back(), 0.1, true), pixels));
+  }
+}
+
 int run(const settings& s) {
   const data_source set{s.data};
   if (s.data != "sklearn-moons") data::parse_toy2d(s.data);  // an unknown name fails before training
@@ -205,16 +229,20 @@ int run(const settings& s) {
     }
   }
 
-  std::filesystem::create_directories(s.out);
+  const std::filesystem::path out(s.out);
+  std::filesystem::create_directories(out);
   random_engine sample_rng(s.seed + 2);
-  write_csv(std::filesystem::path(s.out) / "samples.csv", model.sample(5000, sample_rng));
+  const matrix<float> samples = model.sample(5000, sample_rng);
+  write_csv(out / "samples.csv", samples);
 
   random_engine test_rng(s.seed + 1);  // another seed: fresh data never seen in training
   const matrix<float> test = set(s.test_samples, test_rng);
   const auto eval_start = clock_type::now();
   const double nll = -model.log_prob(test).cast<double>().mean();
   std::printf("log_prob of %ld samples: %.1f ms\n", static_cast<long>(s.test_samples), 1e3 * seconds_since(eval_start));
-  std::printf("samples written to %s\n", (std::filesystem::path(s.out) / "samples.csv").c_str());
+
+  draw_pictures(out, s, model, ode_flow.get(), test, samples);
+  std::printf("samples and pictures written to %s\n", out.c_str());
   std::printf("test_nll: %.4f\n", nll);
   return 0;
 }
@@ -246,6 +274,8 @@ int main(int argc, char** argv) {
   app.add_option("--schedule", s.schedule, "learning-rate schedule: cosine (with warm-up) or constant")
       ->capture_default_str();
   app.add_option("--test-samples", s.test_samples, "fresh samples for test_nll")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--pixels", s.picture_pixels, "side of each picture in pixels")->check(CLI::Range(16, 4096))
       ->capture_default_str();
   app.add_option("--dynamics", s.dynamics, "cnf/ffjord: concat_squash or time_mlp")->capture_default_str();
   app.add_option("--layers", s.hidden_layers, "cnf/ffjord: hidden layers of the dynamics")

@@ -1,0 +1,7 @@
+// include/eigenflow/data.hpp — data sets and their preparation: FFJORD's 2-D toy sets, the 8x8
+// digits (split, dequantization, bits per pixel), standardization with its log-determinant.
+#pragma once
+
+#include "eigenflow/data/digits.hpp"
+#include "eigenflow/data/standardizer.hpp"
+#include "eigenflow/data/toy2d.hpp"

@@ -1,0 +1,50 @@
+// include/eigenflow/io/atomic_file.hpp — writing a file so that readers see the old contents or
+// the new, never a half-written file: write to a temporary beside it, flush, then rename.
+//
+// rename() within one directory replaces the target atomically on POSIX file systems, so a crash
+// or an exception mid-write leaves the previous file intact; the temporary is removed on failure.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <system_error>
+
+#include "eigenflow/error.hpp"
+
+namespace eigenflow::io {
+
+/// Calls write(std::ofstream&) on a temporary file next to `path` (binary mode), then renames it
+/// over `path`. Throws io_error naming the file if it cannot be created, written or renamed; any
+/// exception from `write` propagates after the temporary is removed.
+template <class Write>
+void write_atomically(const std::filesystem::path& path, const Write& write) {
+  namespace fs = std::filesystem;
+  const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(directory)) throw io_error(path.string() + ": directory " + directory.string() + " does not exist");
+  std::random_device entropy;
+  const fs::path temporary = directory / ("." + path.filename().string() + ".partial-" + std::to_string(entropy()));
+  auto remove_temporary = [&] {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+  };
+  try {
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      if (!out) throw io_error(path.string() + ": cannot create " + temporary.string());
+      write(out);
+      out.flush();
+      if (!out) throw io_error(path.string() + ": write failed (disk full?)");
+    }
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec) throw io_error(path.string() + ": cannot replace the file: " + ec.message());
+  } catch (...) {
+    remove_temporary();
+    throw;
+  }
+}
+
+}  // namespace eigenflow::io

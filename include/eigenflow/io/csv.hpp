@@ -1,0 +1,354 @@
+// include/eigenflow/io/csv.hpp — reading a table of numbers (and optionally integer class labels)
+// from a CSV file into a matrix, and writing a matrix back.
+//
+// CSV is what most users' data arrives in, so the reader is forgiving about layout and strict
+// about values. Forgiving: blank lines are skipped, "\r\n" endings and a UTF-8 byte-order mark
+// are accepted, spaces around fields are trimmed, fields may be quoted ("a, b" with "" for a
+// quote; a quoted field does not span lines), and only the chosen columns are parsed, so an id or
+// a text column can sit beside the numbers. Strict: every row has as many fields as the first
+// line, every chosen field is a finite number (a flow cannot train on NaN or infinity), every
+// label a non-negative integer; the first offending field is reported with its line and column.
+//
+// Numbering: options select columns by 0-based index (negative ones count from the end, as in
+// Python); messages give 1-based line and column numbers, as an editor shows them.
+#pragma once
+
+#include <Eigen/Core>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/io/atomic_file.hpp"
+#include "eigenflow/matrix.hpp"
+
+namespace eigenflow::io {
+
+/// Whether the first non-blank line of a CSV file holds column names.
+enum class csv_header {
+  automatic,  // a header if one of its fields is not a number
+  present,
+  absent,
+};
+
+/// How read_csv reads a file.
+struct csv_options {
+  csv_header header = csv_header::automatic;
+  char delimiter = ',';
+  /// The value columns, by 0-based index (negative: from the end). Empty: every column but the
+  /// label column.
+  std::vector<index_t> columns{};
+  /// The column of integer class labels, if any; negative counts from the end (-1: the last).
+  std::optional<index_t> label_column{};
+};
+
+/// What read_csv returns.
+///
+/// @tparam Scalar float or double.
+template <class Scalar>
+struct csv_table {
+  matrix<Scalar> values;                  // one row per data line, one column per chosen column
+  std::vector<index_t> labels;            // one per data line, if a label column was chosen
+  std::vector<std::string> column_names;  // the header's names of the chosen columns, if a header
+};
+
+namespace detail::csv {
+
+[[noreturn]] inline void fail(const std::filesystem::path& path, const std::string& what) {
+  throw io_error(path.string() + ": " + what);
+}
+
+// Spaces and tabs around fields are trimmed, unless the delimiter is one of them.
+inline bool is_space(char c, char delimiter) { return (c == ' ' || c == '\t') && c != delimiter; }
+
+inline bool is_blank(std::string_view line, char delimiter) {
+  for (char c : line) {
+    if (!is_space(c, delimiter)) return false;
+  }
+  return true;
+}
+
+/// "line 3, column 2" or, with a header, "line 3, column 2 ('y')".
+inline std::string where(std::size_t line, std::size_t column, const std::vector<std::string>& names) {
+  std::string s = "line " + std::to_string(line) + ", column " + std::to_string(column + 1);
+  if (column < names.size()) s += " ('" + names[column] + "')";
+  return s;
+}
+
+/// Splits one line into trimmed fields (reusing the strings of `fields`). A field that starts
+/// with a quote runs to the closing quote, "" inside it standing for one quote.
+inline void split(const std::filesystem::path& path, std::string_view line, std::size_t line_number, char delimiter,
+                  std::vector<std::string>& fields, std::size_t& count) {
+  count = 0;
+  std::size_t i = 0;
+  const std::size_t n = line.size();
+  while (true) {
+    if (count == fields.size()) fields.emplace_back();
+    std::string& field = fields[count];
+    field.clear();
+    while (i < n && is_space(line[i], delimiter)) ++i;
+    if (i < n && line[i] == '"') {
+      bool closed = false;
+      for (++i; i < n; ++i) {
+        if (line[i] != '"') {
+          field += line[i];
+        } else if (i + 1 < n && line[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          closed = true;
+          ++i;
+          break;
+        }
+      }
+      const std::string at = "line " + std::to_string(line_number) + ", column " + std::to_string(count + 1);
+      if (!closed) fail(path, at + ": unterminated quoted field (a quoted field cannot span lines)");
+      while (i < n && is_space(line[i], delimiter)) ++i;
+      if (i < n && line[i] != delimiter) fail(path, at + ": unexpected text after the closing quote");
+    } else {
+      const std::size_t start = i;
+      while (i < n && line[i] != delimiter) ++i;
+      std::size_t stop = i;
+      while (stop > start && is_space(line[stop - 1], delimiter)) --stop;
+      field.assign(line.substr(start, stop - start));
+    }
+    ++count;
+    if (i >= n) return;
+    ++i;  // the delimiter
+  }
+}
+
+enum class parse_status { ok, not_a_number, out_of_range };
+
+/// Parses all of `text` as a Scalar (std::from_chars: locale-independent, correctly rounded). A
+/// leading '+' is accepted, as strtod accepts it.
+template <class Scalar>
+parse_status parse_number(std::string_view text, Scalar& out) {
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+  if (text.empty()) return parse_status::not_a_number;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec == std::errc::result_out_of_range && end == text.data() + text.size()) return parse_status::out_of_range;
+  if (ec != std::errc{} || end != text.data() + text.size()) return parse_status::not_a_number;
+  return parse_status::ok;
+}
+
+/// The 0-based index of `requested` (negative: from the end) among `count` fields.
+inline std::size_t resolve_column(const std::filesystem::path& path, const std::string& what, index_t requested,
+                                  std::size_t count, std::size_t line) {
+  const auto size = static_cast<index_t>(count);
+  const index_t index = requested < 0 ? requested + size : requested;
+  if (index < 0 || index >= size) {
+    fail(path, what + " index " + std::to_string(requested) + " is out of range: line " + std::to_string(line) +
+                   " has " + std::to_string(count) + " fields (indices 0 to " + std::to_string(size - 1) + ", or -" +
+                   std::to_string(size) + " to -1 from the end)");
+  }
+  return static_cast<std::size_t>(index);
+}
+
+/// Quotes a header name if the reader would otherwise split or trim it.
+inline std::string quote_if_needed(const std::string& name) {
+  const bool needs =
+      name.find_first_of(",\"") != std::string::npos ||
+      (!name.empty() && (name.front() == ' ' || name.front() == '\t' || name.back() == ' ' || name.back() == '\t'));
+  if (!needs) return name;
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + '"';
+}
+
+}  // namespace detail::csv
+
+/// Reads the chosen columns of a CSV file into a matrix, with optional integer labels.
+///
+/// @tparam Scalar float or double.
+/// @throws value_error if the delimiter is a quote or a line break.
+/// @throws io_error naming the file — and the 1-based line and column where one applies — if it
+///   is missing or unreadable, has no data rows, a row with a different number of fields than
+///   the first line, a chosen column out of range, a chosen field that is not a finite number, or
+///   a label that is not a non-negative integer.
+///
+/// @code
+///   // x0,x1,class
+///   // 0.5,-1.25,2
+///   auto table = eigenflow::io::read_csv<float>("data.csv", {.label_column = -1});
+///   // table.values: N x 2, table.labels: N class ids, table.column_names: {"x0", "x1"}
+/// @endcode
+template <class Scalar>
+csv_table<Scalar> read_csv(const std::filesystem::path& path, const csv_options& options = {}) {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "read_csv reads float or double");
+  namespace csv = detail::csv;
+  const char delimiter = options.delimiter;
+  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+    throw value_error(path.string() + ": the delimiter cannot be a quote or a line break");
+  }
+
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) csv::fail(path, "no such file");
+  if (std::filesystem::is_directory(status)) csv::fail(path, "is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);  // binary: "\r\n" is handled below, the same on every platform
+  if (!in) csv::fail(path, "cannot open the file for reading");
+
+  csv_table<Scalar> table;
+  std::vector<Scalar> values;  // row-major, as the lines come
+  std::vector<std::string> fields;
+  std::vector<std::string> header_names;  // every column's name, for messages
+  std::vector<std::size_t> value_columns;
+  std::optional<std::size_t> label_column;
+  std::size_t field_count = 0;
+  std::size_t first_line = 0;  // 0 until the first non-blank line is seen
+  index_t rows = 0;
+
+  std::string line;
+  for (std::size_t line_number = 1; std::getline(in, line); ++line_number) {
+    if (line_number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 byte-order mark
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (csv::is_blank(line, delimiter)) continue;
+    std::size_t count = 0;
+    csv::split(path, line, line_number, delimiter, fields, count);
+
+    if (first_line == 0) {
+      // The first line fixes the number of fields and resolves the chosen columns.
+      first_line = line_number;
+      field_count = count;
+      if (options.label_column) {
+        label_column = csv::resolve_column(path, "label column", *options.label_column, count, line_number);
+      }
+      for (index_t c : options.columns)
+        value_columns.push_back(csv::resolve_column(path, "column", c, count, line_number));
+      if (options.columns.empty()) {
+        for (std::size_t c = 0; c < count; ++c) {
+          if (c != label_column) value_columns.push_back(c);
+        }
+      }
+      if (value_columns.empty()) csv::fail(path, "no value columns: the label column is the only column");
+
+      bool header = options.header == csv_header::present;
+      if (options.header == csv_header::automatic) {
+        for (std::size_t c = 0; c < count && !header; ++c) {
+          Scalar ignored{};
+          header = !fields[c].empty() && csv::parse_number(fields[c], ignored) == csv::parse_status::not_a_number;
+        }
+      }
+      if (header) {
+        header_names.assign(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(count));
+        for (std::size_t c : value_columns) table.column_names.push_back(header_names[c]);
+        continue;
+      }
+    } else if (count != field_count) {
+      csv::fail(path, "line " + std::to_string(line_number) + " has " + std::to_string(count) +
+                          (count == 1 ? " field" : " fields") + ", expected " + std::to_string(field_count) +
+                          " (as on line " + std::to_string(first_line) + ")");
+    }
+
+    for (std::size_t c : value_columns) {
+      Scalar value{};
+      const std::string& text = fields[c];
+      const std::string at = csv::where(line_number, c, header_names);
+      if (text.empty()) csv::fail(path, at + ": empty field, expected a number");
+      switch (csv::parse_number(text, value)) {
+        case csv::parse_status::ok:
+          break;
+        case csv::parse_status::not_a_number:
+          csv::fail(path, at + ": '" + text + "' is not a number");
+        case csv::parse_status::out_of_range:
+          csv::fail(path, at + ": '" + text + "' is out of range for " +
+                              (std::is_same_v<Scalar, float> ? "float" : "double"));
+      }
+      if (!std::isfinite(value)) {
+        csv::fail(path, at + ": '" + text + "' is not finite (a flow cannot train on NaN or infinity)");
+      }
+      values.push_back(value);
+    }
+    if (label_column) {
+      const std::string& text = fields[*label_column];
+      index_t label = -1;
+      const auto [end, parse_error] = std::from_chars(text.data(), text.data() + text.size(), label);
+      if (text.empty() || parse_error != std::errc{} || end != text.data() + text.size() || label < 0) {
+        csv::fail(path, csv::where(line_number, *label_column, header_names) + ": label '" + text +
+                            "' is not a non-negative integer");
+      }
+      table.labels.push_back(label);
+    }
+    ++rows;
+  }
+  if (in.bad()) csv::fail(path, "read error");
+  if (first_line == 0) csv::fail(path, "the file is empty (no data rows)");
+  if (rows == 0) csv::fail(path, "no data rows (only a header, on line " + std::to_string(first_line) + ")");
+
+  const auto cols = static_cast<index_t>(value_columns.size());
+  using row_major = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  table.values = Eigen::Map<const row_major>(values.data(), rows, cols);
+  return table;
+}
+
+/// Writes `values` as CSV: one line per row, fields separated by ',', each value in the shortest
+/// form that reads back to the same bits (std::to_chars), after a header line if `column_names`
+/// are given (quoted where needed). Written atomically: readers see the old file or the new one,
+/// and nothing is written if a check fails.
+///
+/// read_csv reads the file back exactly. Column names that all look like numbers are taken for
+/// data by csv_header::automatic: read such a file with csv_header::present.
+///
+/// @tparam Scalar float or double.
+/// @throws shape_error if `column_names` is neither empty nor one name per column, or the matrix
+///   has no columns.
+/// @throws value_error if a value is NaN or infinite (read_csv would reject the file), naming its
+///   0-based row and column, or a column name contains a line break.
+/// @throws io_error naming the file if it cannot be written.
+template <class Scalar>
+void write_csv(const std::filesystem::path& path, const matrix<Scalar>& values,
+               const std::vector<std::string>& column_names = {}) {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "write_csv writes float or double");
+  namespace csv = detail::csv;
+  if (values.cols() == 0)
+    throw shape_error(path.string() + ": a CSV file needs at least one column, the matrix has none");
+  if (!column_names.empty() && static_cast<index_t>(column_names.size()) != values.cols()) {
+    throw shape_error(path.string() + ": " + std::to_string(column_names.size()) + " column names for a matrix with " +
+                      std::to_string(values.cols()) + " columns");
+  }
+  for (const std::string& name : column_names) {
+    if (name.find_first_of("\r\n") != std::string::npos) {
+      throw value_error(path.string() + ": the column name '" + name + "' contains a line break");
+    }
+  }
+  for (index_t j = 0; j < values.cols(); ++j) {
+    for (index_t i = 0; i < values.rows(); ++i) {
+      if (!std::isfinite(values(i, j))) {
+        throw value_error(path.string() + ": the value at row " + std::to_string(i) + ", column " + std::to_string(j) +
+                          " is not finite; read_csv would reject the file");
+      }
+    }
+  }
+
+  write_atomically(path, [&](std::ofstream& out) {
+    std::string line;
+    if (!column_names.empty()) {
+      for (std::size_t j = 0; j < column_names.size(); ++j)
+        line += (j > 0 ? "," : "") + csv::quote_if_needed(column_names[j]);
+      line += '\n';
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    }
+    char buffer[64];
+    for (index_t i = 0; i < values.rows(); ++i) {
+      line.clear();
+      for (index_t j = 0; j < values.cols(); ++j) {
+        if (j > 0) line += ',';
+        const auto result = std::to_chars(buffer, buffer + sizeof buffer, values(i, j));  // shortest round trip
+        line.append(buffer, result.ptr);
+      }
+      line += '\n';
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    }
+  });
+}
+
+}  // namespace eigenflow::io

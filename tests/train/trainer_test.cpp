@@ -1,0 +1,120 @@
+// tests/train/trainer_test.cpp — the training loop: it learns, keeps the best model, stops early,
+// reports progress as a bar or as lines, and refuses bad data.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "eigenflow/continuous/builders.hpp"
+#include "eigenflow/flows/builders.hpp"
+#include "eigenflow/train/trainer.hpp"
+
+using namespace eigenflow;
+
+namespace {
+
+train::dataset<double> gaussian(index_t n, double mean, double scale, unsigned seed) {
+  random_engine rng(seed);
+  return {(normal_matrix<double>(n, 2, rng) * scale).array() + mean};
+}
+
+flows::flow<double> small_flow(unsigned seed) {
+  random_engine rng(seed);
+  return flows::make_coupling_flow<double>({.dim = 2, .couplings = 2, .hidden_width = 8}, rng);
+}
+
+/// Everything a run printed, through a temporary file (not a terminal: plain lines).
+struct captured_output {
+  std::FILE* file = std::tmpfile();
+  ~captured_output() { std::fclose(file); }
+  std::string text() const {
+    std::rewind(file);
+    std::string s;
+    for (int c; (c = std::fgetc(file)) != EOF;) s += static_cast<char>(c);
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("train::fit lowers the held-out NLL of a coupling flow", "[train]") {
+  flows::flow<double> model = small_flow(1);
+  const auto train_set = gaussian(2000, 1.0, 0.3, 2), validation = gaussian(500, 1.0, 0.3, 3);
+  const double before = train::validation_nll<double>(model, validation);
+  captured_output out;
+  train::trainer_options o{.iterations = 300, .batch = 128, .learning_rate = 5e-3, .clip = 10, .evaluate_every = 100,
+                           .progress = train::progress_mode::lines, .out = out.file};
+  auto adam = train::make_optimizer<double>(o);
+  const train::training_summary s = train::fit(model, adam, train_set, &validation, o);
+  const double after = train::validation_nll<double>(model, validation);
+  INFO("nll " << before << " -> " << after);
+  CHECK(after < before - 1.0);
+  CHECK(s.iterations == 300);
+  CHECK(s.best_validation_nll == Approx(after));
+  CHECK(std::isfinite(s.last_loss));
+  const std::string text = out.text();
+  CHECK(text.find("iter 300/300") != std::string::npos);
+  CHECK(text.find("validation nll") != std::string::npos);
+  CHECK(text.find("eta") != std::string::npos);
+  CHECK(text.find('\r') == std::string::npos);  // not a terminal: plain lines
+}
+
+TEST_CASE("train::fit keeps the best model and stops early", "[train]") {
+  // Training narrows the density around 0; the validation rows sit at 3, so every evaluation
+  // after the first is worse.
+  flows::flow<double> model = small_flow(4);
+  const auto train_set = gaussian(1000, 0.0, 0.05, 5), validation = gaussian(200, 3.0, 0.05, 6);
+  train::trainer_options o{.iterations = 1000, .batch = 64, .learning_rate = 1e-2, .evaluate_every = 10, .patience = 3,
+                           .progress = train::progress_mode::quiet};
+  auto adam = train::make_optimizer<double>(o);
+  const train::training_summary s = train::fit(model, adam, train_set, &validation, o);
+  CHECK(s.stopped_early);
+  CHECK(s.iterations == 40);
+  CHECK(s.best_iteration == 10);
+  CHECK(train::validation_nll<double>(model, validation) == Approx(s.best_validation_nll));
+}
+
+TEST_CASE("train::fit trains a class-conditional flow and an FFJORD model", "[train]") {
+  random_engine rng(7);
+  train::dataset<double> labeled = gaussian(400, 0.0, 1.0, 8);
+  for (index_t i = 0; i < labeled.rows(); ++i) labeled.labels.push_back(i % 2);
+  flows::flow<double> conditional = flows::make_class_conditional_flow<double>(2, 2, 2, 8, rng);
+  train::trainer_options o{.iterations = 20, .batch = 32, .progress = train::progress_mode::quiet};
+  auto adam = train::make_optimizer<double>(o);
+  CHECK(train::fit(conditional, adam, labeled, &labeled, o).iterations == 20);
+
+  continuous::cnf<double> ffjord = continuous::make_ffjord<double>(2, rng, {.network = {.hidden = {8}}});
+  captured_output out;
+  o.progress = train::progress_mode::lines;
+  o.out = out.file;
+  o.iterations = 3;
+  auto adam2 = train::make_optimizer<double>(o);
+  train::fit(ffjord, adam2, gaussian(100, 0.0, 1.0, 9), nullptr, o);
+  CHECK(out.text().find("nfe ") != std::string::npos);
+}
+
+TEST_CASE("train::progress draws a bar in place on a terminal", "[train]") {
+  captured_output out;
+  train::progress bar(train::progress_mode::bar, out.file);
+  bar.update({10, 10, 1.5, "nfe 3+4"});
+  const std::string text = out.text();
+  CHECK(text.find("\r[########################] iter 10/10") != std::string::npos);
+  CHECK(text.find("nfe 3+4") != std::string::npos);
+  CHECK(text.back() == '\n');
+  CHECK(train::progress::format_duration(3725) == "1:02:05");
+  CHECK(train::progress::format_duration(65) == "1:05");
+}
+
+TEST_CASE("train::fit refuses bad data and options", "[train]") {
+  flows::flow<double> model = small_flow(1);
+  train::trainer_options o{.iterations = 5, .progress = train::progress_mode::quiet};
+  auto adam = train::make_optimizer<double>(o);
+  auto bad = gaussian(10, 0, 1, 1);
+  bad.x(3, 1) = std::nan("");
+  CHECK_THROWS_WITH(train::fit(model, adam, bad, nullptr, o), Catch::Contains("non-finite"));
+  auto mislabeled = gaussian(10, 0, 1, 1);
+  mislabeled.labels = {0, 1};
+  CHECK_THROWS_AS(train::fit(model, adam, mislabeled, nullptr, o), shape_error);
+  o.iterations = 0;
+  CHECK_THROWS_AS(train::fit(model, adam, gaussian(10, 0, 1, 1), nullptr, o), value_error);
+}
