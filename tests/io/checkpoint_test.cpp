@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/continuous/builders.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/io/checkpoint.hpp"
@@ -202,6 +203,28 @@ TEMPLATE_TEST_CASE("a trained flow and its Adam state survive a checkpoint round
   opt.step(model.parameters());
   resumed.step(restored.parameters());
   CHECK(restored.parameters().flatten_values() == model.parameters().flatten_values());
+}
+
+TEST_CASE("a continuous flow with a learned end time restores into a freshly built one", "[io][checkpoint]") {
+  scratch_dir dir;
+  const fs::path file = dir.path / "cnf.ckpt";
+  eigenflow::continuous::continuous_flow_spec spec;
+  spec.network.hidden = {6, 6};
+  eigenflow::random_engine rng(1);
+  auto model = eigenflow::continuous::make_ffjord<double>(2, rng, spec);
+  // Training moves T away from its initial value; T is a parameter, not part of the architecture.
+  model.parameters().zero_grad();
+  model.accumulate_gradient(pattern<double>(8, 2, 0.3), rng);
+  eigenflow::optim::adam<double>({.learning_rate = 0.1}).step(model.parameters());
+  REQUIRE(model.end_time() != 0.5);
+  eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model));
+
+  eigenflow::random_engine other(2);
+  auto restored = eigenflow::continuous::make_ffjord<double>(2, other, spec);
+  eigenflow::io::restore_parameters(eigenflow::io::load_checkpoint<double>(file), restored);
+  CHECK(restored.end_time() == model.end_time());
+  const matrix<double> x = pattern<double>(4, 2, 0.2);
+  CHECK(restored.log_prob(x) == model.log_prob(x));
 }
 
 TEST_CASE("checkpoints without optimizer state, metadata or elements round trip", "[io][checkpoint]") {

@@ -251,9 +251,11 @@ class cnf {
   /// What the last evaluation call (log_prob, forward, inverse, sample, trajectory) cost.
   const ode::solve_stats& last_solve() const { return last_stats_; }
 
+  /// The architecture (what a checkpoint must match): a learned T is a parameter, so its value
+  /// is not part of it; a fixed T is.
   std::string describe() const {
     return "cnf(" + base_->describe() + ", " + f_->describe() + ", training trace " + to_string(options_.training_trace) +
-           ", T = " + std::to_string(double(end_time())) + (options_.learn_end_time ? " learned" : "") + ")";
+           ", T " + (options_.learn_end_time ? std::string("learned") : "= " + std::to_string(double(end_time()))) + ")";
   }
 
  private:

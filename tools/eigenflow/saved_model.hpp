@@ -1,0 +1,262 @@
+// tools/eigenflow/saved_model.hpp — what `eigenflow train` leaves in its output directory and the
+// other verbs read back: a flow (coupling stack or continuous), the recipe it was built from, the
+// standardization of the data and a summary of the training run, all in DIR/model.ckpt.
+//
+// The checkpoint's metadata holds the recipe ("spec.*") so that `sample`, `logprob` and `info`
+// rebuild the same architecture and then restore its parameters; restore_parameters compares the
+// rebuilt model's description with the saved one, so a recipe that no longer builds the same
+// network is refused instead of loading the wrong numbers. Everything is float: the speed users
+// expect from a command line, and the precision their data files have.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "eigenflow/eigenflow.hpp"
+
+namespace eigenflow::cli {
+
+using Scalar = float;
+
+/// The models `eigenflow train --model` builds.
+inline constexpr const char* model_kinds = "coupling, residual, attention, cnf, ffjord";
+
+inline bool is_continuous(const std::string& kind) { return kind == "cnf" || kind == "ffjord"; }
+
+inline void check_model_kind(const std::string& kind) {
+  if (kind != "coupling" && kind != "residual" && kind != "attention" && !is_continuous(kind)) {
+    throw value_error("unknown model '" + kind + "' (known: " + model_kinds + ")");
+  }
+}
+
+/// How a model is built: enough to build the same network again.
+struct model_recipe {
+  std::string kind = "coupling";
+  index_t dim = 0;
+  index_t classes = 0;   // > 0: class-conditional
+  int couplings = 8;     // coupling stacks
+  index_t hidden = 128;  // hidden width
+  int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
+};
+
+/// The recipe's defaults for a kind: FFJORD's toy settings for continuous flows.
+inline model_recipe default_recipe(const std::string& kind) {
+  check_model_kind(kind);
+  model_recipe r;
+  r.kind = kind;
+  if (is_continuous(kind)) {
+    r.hidden = 64;
+    r.layers = 3;
+  }
+  return r;
+}
+
+/// A trained flow of either family, behind the operations the verbs need.
+class saved_model {
+ public:
+  saved_model(const model_recipe& recipe, random_engine& rng) : recipe_(recipe) {
+    check_model_kind(recipe.kind);
+    if (recipe.dim < 1) throw value_error("the data have no columns to model");
+    if (recipe.hidden < 1 || recipe.layers < 1 || recipe.couplings < 1) {
+      throw value_error("hidden width, layers and couplings must be positive");
+    }
+    if (is_continuous(recipe.kind)) {
+      continuous::continuous_flow_spec spec;
+      spec.network.hidden.assign(static_cast<std::size_t>(recipe.layers), recipe.hidden);
+      spec.network.condition.classes = recipe.classes;
+      spec.model.training_trace =
+          recipe.kind == "cnf" ? continuous::trace_estimator::exact : continuous::trace_estimator::hutchinson;
+      model_ = std::make_unique<continuous::cnf<Scalar>>(continuous::make_continuous_flow<Scalar>(recipe.dim, rng, spec));
+    } else {
+      if (recipe.dim < 2) {
+        throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
+      }
+      const flows::coupling_stack_options options{.dim = recipe.dim,
+                                                  .couplings = recipe.couplings,
+                                                  .kind = flows::parse_coupling_kind(recipe.kind),
+                                                  .hidden_width = recipe.hidden,
+                                                  .hidden_layers = recipe.layers,
+                                                  .condition = {.classes = recipe.classes}};
+      model_ = std::make_unique<flows::flow<Scalar>>(flows::make_coupling_flow<Scalar>(options, rng));
+    }
+  }
+
+  const model_recipe& recipe() const { return recipe_; }
+  bool conditional() const { return recipe_.classes > 0; }
+  index_t dim() const { return recipe_.dim; }
+
+  std::string describe() const {
+    return std::visit([](const auto& m) { return m->describe(); }, model_);
+  }
+  nn::parameter_list<Scalar> parameters() {
+    return std::visit([](auto& m) { return m->parameters(); }, model_);
+  }
+
+  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model).
+  matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels) const {
+    flows::context<matrix<Scalar>> c;
+    c.labels = labels;
+    return std::visit([&](const auto& m) { return m->log_prob(w, c); }, model_);
+  }
+
+  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels) const {
+    flows::context<matrix<Scalar>> c;
+    c.labels = labels;
+    return std::visit([&](const auto& m) { return m->sample(n, rng, c); }, model_);
+  }
+
+  /// Trains on standardized rows (train::fit; the optimizer is the caller's, for the checkpoint).
+  train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
+                              const train::trainer_options& options) {
+    return std::visit([&](auto& m) { return train::fit<Scalar>(*m, optimizer, data, nullptr, options); }, model_);
+  }
+
+ private:
+  model_recipe recipe_;
+  std::variant<std::unique_ptr<flows::flow<Scalar>>, std::unique_ptr<continuous::cnf<Scalar>>> model_;
+};
+
+// ---- metadata as text -----------------------------------------------------------------------
+
+/// Shortest text that reads back to the same float.
+inline std::string to_text(Scalar v) {
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr);
+}
+
+inline std::string join(const row_vector<Scalar>& values) {
+  std::string out;
+  for (index_t j = 0; j < values.size(); ++j) out += (j > 0 ? " " : "") + to_text(values(j));
+  return out;
+}
+
+/// Parses a whole metadata value as T; a corrupt value is an io_error naming the key.
+template <class T>
+T parse_metadata(const std::string& text, const std::string& key, const std::filesystem::path& file) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    throw io_error(file.string() + ": metadata '" + key + "' is '" + text + "', not a number");
+  }
+  return value;
+}
+
+inline row_vector<Scalar> split_floats(const std::string& text, index_t expected, const std::string& key,
+                                       const std::filesystem::path& file) {
+  row_vector<Scalar> out(expected);
+  std::size_t pos = 0;
+  for (index_t j = 0; j < expected; ++j) {
+    const std::size_t end = std::min(text.find(' ', pos), text.size());
+    out(j) = parse_metadata<Scalar>(text.substr(pos, end - pos), key, file);
+    pos = end + 1;
+  }
+  if (pos <= text.size()) throw io_error(file.string() + ": metadata '" + key + "' has more than " + std::to_string(expected) + " values");
+  return out;
+}
+
+// ---- the model directory --------------------------------------------------------------------
+
+/// Everything in a model directory besides the network: how data map to the model's inputs.
+struct data_layout {
+  data::standardizer<Scalar> standardizer;
+  std::vector<double> class_counts;       // training rows per class (conditional models)
+  std::optional<index_t> label_position;  // the label's column in the training file's rows
+  std::vector<std::string> column_names;  // the value columns' names, if the file had a header
+  std::string label_name = "label";       // the label column's name
+};
+
+inline std::filesystem::path checkpoint_path(const std::filesystem::path& dir) { return dir / "model.ckpt"; }
+
+/// Writes DIR/model.ckpt (atomically) with the recipe, the data layout and `summary`.
+inline void save_model_dir(const std::filesystem::path& dir, saved_model& model, const data_layout& layout,
+                           io::checkpoint_metadata summary, std::optional<optim::optimizer_state<Scalar>> optimizer) {
+  const model_recipe& r = model.recipe();
+  io::checkpoint_metadata meta = {
+      {"format", "eigenflow-cli 1"},
+      {"spec.kind", r.kind},
+      {"spec.dim", std::to_string(r.dim)},
+      {"spec.classes", std::to_string(r.classes)},
+      {"spec.couplings", std::to_string(r.couplings)},
+      {"spec.hidden", std::to_string(r.hidden)},
+      {"spec.layers", std::to_string(r.layers)},
+      {"data.mean", join(layout.standardizer.mean())},
+      {"data.scale", join(layout.standardizer.scale())},
+  };
+  if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
+  if (!layout.class_counts.empty()) {
+    std::string counts;
+    for (const double c : layout.class_counts) counts += (counts.empty() ? "" : " ") + std::to_string(static_cast<long>(c));
+    meta.emplace_back("data.class_counts", counts);
+  }
+  if (!layout.column_names.empty()) {
+    std::string names;  // one per line: CSV column names cannot hold line breaks
+    for (const std::string& n : layout.column_names) names += (names.empty() ? "" : "\n") + n;
+    meta.emplace_back("data.column_names", names);
+    meta.emplace_back("data.label_name", layout.label_name);
+  }
+  for (auto& entry : summary) meta.push_back(std::move(entry));
+  std::filesystem::create_directories(dir);
+  io::save_checkpoint(checkpoint_path(dir), io::make_checkpoint(model, std::move(meta), std::move(optimizer)));
+}
+
+/// A model directory read back: the model with its parameters, its data layout, the checkpoint.
+struct loaded_model {
+  std::unique_ptr<saved_model> model;
+  data_layout layout;
+  io::checkpoint<Scalar> checkpoint;
+};
+
+inline loaded_model load_model_dir(const std::filesystem::path& dir) {
+  const std::filesystem::path file = checkpoint_path(dir);
+  if (!std::filesystem::exists(file)) {
+    throw io_error(dir.string() + " is not a model directory (no model.ckpt; `eigenflow train --out DIR` makes one)");
+  }
+  loaded_model out;
+  out.checkpoint = io::load_checkpoint<Scalar>(file);
+  const auto& ckpt = out.checkpoint;
+  if (io::find_metadata(ckpt, "format") != "eigenflow-cli 1") {
+    throw io_error(file.string() + " was not written by `eigenflow train` (no 'format: eigenflow-cli 1' metadata)");
+  }
+  auto number = [&](const char* key) { return parse_metadata<long>(io::metadata_value(ckpt, key), key, file); };
+  model_recipe r;
+  r.kind = io::metadata_value(ckpt, "spec.kind");
+  r.dim = number("spec.dim");
+  r.classes = number("spec.classes");
+  r.couplings = static_cast<int>(number("spec.couplings"));
+  r.hidden = number("spec.hidden");
+  r.layers = static_cast<int>(number("spec.layers"));
+  random_engine rng(0);  // the values are overwritten; only the architecture matters
+  out.model = std::make_unique<saved_model>(r, rng);
+  io::restore_parameters(ckpt, *out.model);
+
+  out.layout.standardizer = data::standardizer<Scalar>(split_floats(io::metadata_value(ckpt, "data.mean"), r.dim, "data.mean", file),
+                                                       split_floats(io::metadata_value(ckpt, "data.scale"), r.dim, "data.scale", file));
+  if (const auto p = io::find_metadata(ckpt, "data.label_position")) {
+    out.layout.label_position = parse_metadata<long>(*p, "data.label_position", file);
+  }
+  if (r.classes > 0) {
+    const row_vector<Scalar> counts = split_floats(io::metadata_value(ckpt, "data.class_counts"), r.classes, "data.class_counts", file);
+    out.layout.class_counts.assign(counts.data(), counts.data() + counts.size());
+  }
+  if (const auto name = io::find_metadata(ckpt, "data.label_name")) out.layout.label_name = *name;
+  if (const auto names = io::find_metadata(ckpt, "data.column_names")) {
+    std::size_t pos = 0;
+    while (pos <= names->size()) {
+      const std::size_t end = std::min(names->find('\n', pos), names->size());
+      out.layout.column_names.push_back(names->substr(pos, end - pos));
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace eigenflow::cli

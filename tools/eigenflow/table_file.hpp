@@ -1,0 +1,103 @@
+// tools/eigenflow/table_file.hpp — data files as the command line sees them: a table of numbers
+// in a .csv or .npy file, optionally with one column of integer class labels, chosen by the
+// file's extension.
+#pragma once
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "eigenflow/eigenflow.hpp"
+
+namespace eigenflow::cli {
+
+/// The rows of a data file, split into values and labels.
+template <class Scalar>
+struct table {
+  matrix<Scalar> values;
+  std::vector<index_t> labels;            // empty unless a label column was asked for
+  std::optional<index_t> label_position;  // 0-based column of the labels in the file
+  std::vector<std::string> column_names;  // the value columns' names (CSV with a header)
+  std::string label_name;                 // the label column's name (CSV with a header)
+};
+
+enum class table_format { csv, npy };
+
+inline table_format format_of(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  if (ext == ".csv") return table_format::csv;
+  if (ext == ".npy") return table_format::npy;
+  throw value_error(path.string() + ": unknown file type '" + ext + "' (known: .csv, .npy)");
+}
+
+/// Column `requested` (negative: from the end) of a file with `columns` columns.
+inline index_t resolve_column(const std::filesystem::path& path, index_t requested, index_t columns) {
+  const index_t k = requested < 0 ? columns + requested : requested;
+  if (k < 0 || k >= columns) {
+    throw value_error(path.string() + ": label column " + std::to_string(requested) + " is outside the file's " +
+                      std::to_string(columns) + " columns");
+  }
+  return k;
+}
+
+/// Every column of a data file as numbers, with the columns' names (CSV with a header).
+template <class Scalar>
+std::pair<matrix<Scalar>, std::vector<std::string>> read_columns(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) throw io_error(path.string() + ": no such file");
+  if (format_of(path) == table_format::npy) return {io::read_npy<Scalar>(path), {}};
+  io::csv_table<Scalar> csv = io::read_csv<Scalar>(path);
+  return {std::move(csv.values), std::move(csv.column_names)};
+}
+
+/// Splits column k (non-negative integer class ids) off the table's values.
+template <class Scalar>
+void split_label_column(const std::filesystem::path& path, table<Scalar>& t, index_t k) {
+  const matrix<Scalar> all = std::move(t.values);
+  t.label_position = k;
+  t.values.resize(all.rows(), all.cols() - 1);
+  t.values.leftCols(k) = all.leftCols(k);
+  t.values.rightCols(all.cols() - k - 1) = all.rightCols(all.cols() - k - 1);
+  t.labels.resize(static_cast<std::size_t>(all.rows()));
+  for (index_t i = 0; i < all.rows(); ++i) {
+    const Scalar v = all(i, k);
+    if (!(v >= 0) || v != std::floor(v) || v > Scalar(1 << 24)) {
+      throw value_error(path.string() + ": data row " + std::to_string(i + 1) + " has label " + std::to_string(v) +
+                        " in column " + std::to_string(k) + ", not a non-negative integer");
+    }
+    t.labels[static_cast<std::size_t>(i)] = static_cast<index_t>(v);
+  }
+  if (!t.column_names.empty()) {
+    t.label_name = t.column_names[static_cast<std::size_t>(k)];
+    t.column_names.erase(t.column_names.begin() + k);
+  }
+}
+
+/// Reads a data file; with label_column, that column holds non-negative integer class ids.
+template <class Scalar>
+table<Scalar> read_table(const std::filesystem::path& path, std::optional<index_t> label_column = std::nullopt) {
+  table<Scalar> out;
+  std::tie(out.values, out.column_names) = read_columns<Scalar>(path);
+  if (label_column) split_label_column(path, out, resolve_column(path, *label_column, out.values.cols()));
+  return out;
+}
+
+/// Writes values (with column names, for CSV) to a .csv or .npy file, atomically.
+template <class Scalar>
+void write_table(const std::filesystem::path& path, const matrix<Scalar>& values,
+                 const std::vector<std::string>& column_names = {}) {
+  const table_format format = format_of(path);
+  if (!path.parent_path().empty() && !std::filesystem::is_directory(path.parent_path())) {
+    throw io_error(path.string() + ": the directory " + path.parent_path().string() + " does not exist");
+  }
+  if (format == table_format::csv) {
+    io::write_csv(path, values, column_names);
+  } else {
+    io::write_npy(path, values);
+  }
+}
+
+}  // namespace eigenflow::cli
