@@ -317,14 +317,19 @@ TEST_CASE("integrate: evaluations are counted per stage, per try, plus the start
   }
 }
 
+/// ds/dt = −s, counting its evaluations in `calls`.
+auto counting_decay(int& calls) {
+  return [&calls](const vecd& s, vecd& ds, double) {
+    ++calls;
+    ds = -s;
+  };
+}
+
 TEST_CASE("integrate: an interval of length zero returns at once, without evaluating", "[ode][integrate]") {
   for (ode::method m : all_methods) {
     INFO("method " << ode::to_string(m));
     int calls = 0;
-    auto counting = [&](const vecd& s, vecd& ds, double) {
-      ++calls;
-      ds = -s;
-    };
+    const auto counting = counting_decay(calls);
     const solve_outcome<double> out = solve(counting, vecd(linear_s0), 0.7, 0.7, typical(m));
     CHECK(calls == 0);
     CHECK(out.stats.evaluations == 0);
@@ -422,10 +427,7 @@ TEST_CASE("integrate: a non-finite initial state or interval throws value_error"
   for (ode::method m : all_methods) {
     INFO("method " << ode::to_string(m));
     int calls = 0;
-    auto counting = [&](const vecd& s, vecd& ds, double) {
-      ++calls;
-      ds = -s;
-    };
+    const auto counting = counting_decay(calls);
     vecd s = linear_s0;
     s(1) = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_AS(ode::integrate(counting, s, 0.0, 1.0, typical(m), "nan state"), eigenflow::value_error);

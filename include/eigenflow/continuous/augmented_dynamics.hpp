@@ -162,7 +162,8 @@ class augmented_dynamics {
     return probes_.count > 1 ? sum_rows(reshape(per_probe, rows_, probes_.count)) : per_probe;
   }
 
-  plain z_of(const const_ref& s) const { return s.head(rows_ * layout_.dim).reshaped(rows_, layout_.dim); }
+  /// z as a B × D view of the state (no copy: the tape's leaf copies it once).
+  Eigen::Map<const plain> z_of(const const_ref& s) const { return Eigen::Map<const plain>(s.data(), rows_, layout_.dim); }
 
   var<Scalar> time(Scalar t) const { return scratch_.constant(plain::Constant(1, 1, t)); }
 

@@ -18,6 +18,7 @@
 
 #include "eigenflow/autodiff/dual.hpp"
 #include "eigenflow/autodiff/tape.hpp"
+#include "eigenflow/error.hpp"
 #include "eigenflow/flows/context.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
@@ -76,5 +77,21 @@ class dynamics_base : public dynamics<Scalar> {
  private:
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
+
+/// Throws unless z is batch × dim, t is 1x1 and c is what `condition` asks for; `who` names the
+/// network in the message. Every dynamics checks its input with this, so all say it the same way
+/// (and a context passed to an unconditional network is an error, not silently ignored).
+template <class Value>
+void check_dynamics_input(const std::string& who, index_t dim, const flows::condition_spec& condition, const Value& z,
+                          const Value& t, const flows::context<Value>& c) {
+  if (z.cols() != dim) {
+    throw shape_error(who + ": z must have " + std::to_string(dim) + " columns, got a " + std::to_string(z.rows()) +
+                      "x" + std::to_string(z.cols()) + " value");
+  }
+  if (t.rows() != 1 || t.cols() != 1) {
+    throw shape_error(who + ": t must be 1x1, got " + std::to_string(t.rows()) + "x" + std::to_string(t.cols()));
+  }
+  flows::check_context(who, condition, c, z.rows());
+}
 
 }  // namespace eigenflow::continuous

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eigenflow/autodiff/ops/activation.hpp"
+#include "eigenflow/continuous/dynamics.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/context.hpp"
@@ -78,16 +79,7 @@ class network_input {
   /// Throws unless z is batch × D, t is 1x1 and c is what the condition asks for.
   template <class Value>
   void check(const Value& z, const Value& t, const flows::context<Value>& c) const {
-    if (z.cols() != dim_) {
-      throw shape_error(name_ + ": z must have " + std::to_string(dim_) + " columns, got a " +
-                        std::to_string(z.rows()) + "x" + std::to_string(z.cols()) + " value");
-    }
-    if (t.rows() != 1 || t.cols() != 1) {
-      throw shape_error(name_ + ": t must be 1x1, got " + std::to_string(t.rows()) + "x" + std::to_string(t.cols()));
-    }
-    // Checked here, not only in the encoder: the message names this network, and a context
-    // passed to an unconditional network is an error rather than silently ignored.
-    flows::check_context(name_, opts_.condition, c, z.rows());
+    check_dynamics_input(name_, dim_, opts_.condition, z, t, c);
   }
 
   /// [x, embedding(labels), features]: x with the context appended (x itself when unconditional).

@@ -59,15 +59,7 @@ class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scala
 
   template <class Value>
   Value apply(const Value& z, const Value& t, const context<Value>& c) const {
-    if (z.cols() != dim_) {
-      throw shape_error(description_ + ": z must have " + std::to_string(dim_) + " columns, got a " +
-                        std::to_string(z.rows()) + "x" + std::to_string(z.cols()) + " value");
-    }
-    if (t.rows() != 1 || t.cols() != 1) {
-      throw shape_error(description_ + ": t must be 1x1, got " + std::to_string(t.rows()) + "x" +
-                        std::to_string(t.cols()));
-    }
-    flows::check_context(description_, condition_, c, z.rows());
+    check_dynamics_input(description_, dim_, condition_, z, t, c);
     Value out = call(z, t, c);
     if (out.rows() != z.rows() || out.cols() != dim_) {
       throw shape_error(description_ + ": the functor returned a " + std::to_string(out.rows()) + "x" +
