@@ -5,6 +5,7 @@
 //         [--atol 1e-5] [--rtol 1e-5] [--steps N] [--grad adjoint|backprop] [--trace exact|hutchinson]
 //         [--kinetic W] [--jacobian W] [--out out/toy2d]
 //   toy2d --model coupling|residual|attention [--iters 2000] [--batch 512] [--lr 1e-3] [--seed 1]
+//   [--threads N]: each step's batch and each log_prob split across N threads (default: every core)
 //
 // Every iteration draws a fresh batch (the sets are infinite). Adam with global-norm clipping;
 // a non-finite loss or gradient stops the run with an error. Continuous models start from
@@ -48,6 +49,7 @@ struct settings {
   std::string activation = "tanh";
   index_t test_samples = 20000;
   int picture_pixels = 256;
+  int threads = parallel::hardware_threads();
   // Continuous models (cnf, ffjord)
   std::string dynamics = "concat_squash";
   int hidden_layers = 3;
@@ -101,8 +103,7 @@ void write_csv(const std::filesystem::path& path, const matrix<float>& points) {
   std::filesystem::rename(partial, path);  // no half-written file left behind
 }
 
-trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<flows::flow<float>>& holder,
-                         tape<float>& t) {
+trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<flows::flow<float>>& holder) {
   flows::coupling_stack_options options{.dim = 2,
                                         .couplings = s.couplings,
                                         .kind = flows::parse_coupling_kind(s.model),
@@ -115,13 +116,11 @@ trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<
   trainable m;
   m.params = f.parameters();
   m.description = s.model;
-  m.loss_and_gradient = [&f, &t](const matrix<float>& x, random_engine&, std::string&) {
-    t.clear();
-    const var<float> loss = neg(mean(f.log_prob(t.constant_view(x))));
-    t.backward(loss);
-    return double(loss.item());
+  auto workers = std::make_shared<parallel::data_parallel<flows::flow<float>>>(f, s.threads);
+  m.loss_and_gradient = [&f, workers](const matrix<float>& x, random_engine& r, std::string&) {
+    return workers->accumulate_gradient(f, train::dataset<float>{x}, r).loss;
   };
-  m.log_prob = [&f](const matrix<float>& x) { return f.log_prob(x); };
+  m.log_prob = [&f, workers](const matrix<float>& x) { return workers->log_prob(f, x); };
   m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
   return m;
 }
@@ -151,15 +150,16 @@ trainable continuous_model(const settings& s, random_engine& rng, std::unique_pt
   m.description = s.model + " (" + f.dynamics_function().describe() + ", " + s.solver + ", " + s.grad + ", " +
                   continuous::to_string(spec.model.training_trace) + " trace, T " +
                   (spec.model.learn_end_time ? "learned" : "fixed") + ")";
-  m.loss_and_gradient = [&f](const matrix<float>& x, random_engine& r, std::string& note) {
-    const continuous::training_loss l = f.accumulate_gradient(x, r);
+  auto workers = std::make_shared<parallel::data_parallel<continuous::cnf<float>>>(f, s.threads);
+  m.loss_and_gradient = [&f, workers](const matrix<float>& x, random_engine& r, std::string& note) {
+    const train::step_result l = workers->accumulate_gradient(f, train::dataset<float>{x}, r);
     char buffer[96];
     std::snprintf(buffer, sizeof buffer, "  nfe %3ld+%-3ld  T %.3f", static_cast<long>(l.forward_evaluations),
                   static_cast<long>(l.backward_evaluations), double(f.end_time()));
     note = buffer;
     return l.loss;
   };
-  m.log_prob = [&f](const matrix<float>& x) { return f.log_prob(x); };
+  m.log_prob = [&f, workers](const matrix<float>& x) { return workers->log_prob(f, x); };
   m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
   return m;
 }
@@ -197,11 +197,11 @@ int run(const settings& s) {
   random_engine rng(s.seed);
   std::unique_ptr<flows::flow<float>> coupling;
   std::unique_ptr<continuous::cnf<float>> ode_flow;
-  tape<float> t;
-  trainable model = s.continuous() ? continuous_model(s, rng, ode_flow) : coupling_model(s, rng, coupling, t);
+  trainable model = s.continuous() ? continuous_model(s, rng, ode_flow) : coupling_model(s, rng, coupling);
   auto& params = model.params;
-  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld\n", model.description.c_str(), s.data.c_str(),
-              static_cast<long>(params.count()), s.iters, static_cast<long>(s.batch));
+  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld on %d thread%s\n", model.description.c_str(),
+              s.data.c_str(), static_cast<long>(params.count()), s.iters, static_cast<long>(s.batch), s.threads,
+              s.threads == 1 ? "" : "s");
 
   optim::adam<float> adam({.learning_rate = static_cast<float>(s.lr), .weight_decay = static_cast<float>(s.weight_decay)});
   const optim::warmup_cosine_schedule<float> schedule(static_cast<float>(s.lr), s.iters / 50, s.iters,
@@ -277,6 +277,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--test-samples", s.test_samples, "fresh samples for test_nll")->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--threads", s.threads, "worker threads for each step and for log_prob (the batch split into blocks)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--pixels", s.picture_pixels, "side of each picture in pixels")->check(CLI::Range(16, 4096))
       ->capture_default_str();
   app.add_option("--dynamics", s.dynamics, "cnf/ffjord: concat_squash or time_mlp")->capture_default_str();

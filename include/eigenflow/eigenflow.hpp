@@ -16,6 +16,7 @@
 #include "eigenflow/nn.hpp"
 #include "eigenflow/ode.hpp"
 #include "eigenflow/optim.hpp"
+#include "eigenflow/parallel.hpp"
 #include "eigenflow/random.hpp"
 #include "eigenflow/train.hpp"
 #include "eigenflow/version.hpp"

@@ -1,8 +1,9 @@
 // tests/train/trainer_test.cpp — the training loop: it learns, keeps the best model, stops early,
-// reports progress as a bar or as lines, and refuses bad data.
+// reports progress as a bar or as lines, calls a per-batch hook, and refuses bad data.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "eigenflow/continuous/builders.hpp"
@@ -91,6 +92,67 @@ TEST_CASE("train::fit trains a class-conditional flow and an FFJORD model", "[tr
   auto adam2 = train::make_optimizer<double>(o);
   train::fit(ffjord, adam2, gaussian(100, 0.0, 1.0, 9), nullptr, o);
   CHECK(out.text().find("nfe ") != std::string::npos);
+}
+
+TEST_CASE("train::fit calls the batch hook on every batch, with the batch's rows", "[train][hook]") {
+  // Column 0 holds each row's index and the label is index % 2, so the hook can tell which rows
+  // it got; 4 iterations of 25 rows are one shuffled epoch of the 100 rows.
+  train::dataset<double> data = gaussian(100, 0.0, 1.0, 10);
+  for (index_t i = 0; i < data.rows(); ++i) {
+    data.x(i, 0) = double(i);
+    data.labels.push_back(i % 2);
+  }
+  random_engine rng(11);
+  flows::flow<double> model = flows::make_class_conditional_flow<double>(2, 2, 2, 8, rng);
+  train::trainer_options o{.iterations = 4, .batch = 25, .progress = train::progress_mode::quiet};
+  auto adam = train::make_optimizer<double>(o);
+  long calls = 0;
+  std::multiset<index_t> seen;
+  bool rows_match = true;
+  const train::batch_hook<double> hook = [&](train::dataset<double>& batch, random_engine&) {
+    ++calls;
+    rows_match = rows_match && batch.rows() == 25 && static_cast<index_t>(batch.labels.size()) == 25;
+    for (index_t i = 0; i < batch.rows(); ++i) {
+      const auto row = static_cast<index_t>(batch.x(i, 0));
+      seen.insert(row);
+      rows_match = rows_match && batch.x.row(i) == data.x.row(row) && batch.labels[std::size_t(i)] == row % 2;
+    }
+    batch.x.col(0).setZero();  // a rewrite of the copy, not of the data set
+  };
+  CHECK(train::fit(model, adam, data, nullptr, o, hook).iterations == 4);
+  CHECK(calls == 4);
+  CHECK(rows_match);
+  CHECK(seen.size() == 100);
+  CHECK(std::set<index_t>(seen.begin(), seen.end()).size() == 100);  // each row once: one epoch
+  CHECK(data.x(99, 0) == 99.0);
+}
+
+TEST_CASE("train::fit trains on what the batch hook returns", "[train][hook]") {
+  flows::flow<double> model = small_flow(12);
+  train::trainer_options o{.iterations = 3, .batch = 8, .progress = train::progress_mode::quiet};
+  auto adam = train::make_optimizer<double>(o);
+  const auto data = gaussian(32, 0.0, 1.0, 13);
+  // The hook's noise comes from the trainer's engine: runs with the same seed see the same batches.
+  std::vector<double> first, second;
+  auto noise = [](std::vector<double>& log) {
+    return [&log](train::dataset<double>& batch, random_engine& r) {
+      batch.x += normal_matrix<double>(batch.rows(), batch.x.cols(), r);
+      log.push_back(batch.x(0, 0));
+    };
+  };
+  train::fit(model, adam, data, nullptr, o, noise(first));
+  flows::flow<double> again = small_flow(12);
+  auto adam2 = train::make_optimizer<double>(o);
+  train::fit(again, adam2, data, nullptr, o, noise(second));
+  CHECK(first.size() == 3);
+  CHECK(first == second);
+  // A rewritten batch is checked like the data: NaN and a changed width are refused.
+  CHECK_THROWS_WITH(train::fit(model, adam, data, nullptr, o,
+                               [](train::dataset<double>& b, random_engine&) { b.x(0, 1) = std::nan(""); }),
+                    Catch::Contains("after the hook") && Catch::Contains("non-finite"));
+  CHECK_THROWS_AS(train::fit(model, adam, data, nullptr, o,
+                             [](train::dataset<double>& b, random_engine&) { b.x.conservativeResize(Eigen::NoChange, 3); }),
+                  shape_error);
 }
 
 TEST_CASE("train::progress draws a bar in place on a terminal", "[train]") {

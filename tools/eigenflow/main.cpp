@@ -47,6 +47,7 @@ struct train_settings {
   double holdout = 0.1;
   std::uint64_t seed = 1;
   std::string progress = "auto";
+  int threads = parallel::hardware_threads();
   std::string out;
 };
 
@@ -69,8 +70,8 @@ std::vector<double> count_classes(const std::vector<index_t>& labels) {
 
 /// log p(x) in data units of rows x [| labels], from the model of standardized rows.
 matrix<Scalar> data_log_prob(const cli::saved_model& model, const cli::data_layout& layout, const matrix<Scalar>& x,
-                             std::span<const index_t> labels) {
-  return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels));
+                             std::span<const index_t> labels, int threads) {
+  return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels, threads));
 }
 
 int train_command(const train_settings& s) {
@@ -129,6 +130,7 @@ int train_command(const train_settings& s) {
   options.warmup = continuous ? 0 : options.iterations / 50;
   options.seed = s.seed;
   options.progress = progress;
+  options.threads = s.threads;
   std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out\n", s.model.c_str(),
               s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
@@ -137,7 +139,7 @@ int train_command(const train_settings& s) {
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
   const train::training_summary summary = model.fit(adam, train::dataset<Scalar>{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels}, options);
-  const double test_nll = -data_log_prob(model, layout, test_rows.x, test_rows.labels).cast<double>().mean();
+  const double test_nll = -data_log_prob(model, layout, test_rows.x, test_rows.labels, s.threads).cast<double>().mean();
 
   char nll_text[32];
   std::snprintf(nll_text, sizeof nll_text, "%.6f", test_nll);
@@ -214,6 +216,7 @@ struct logprob_settings {
   std::string model;
   std::string data;
   std::string out;
+  int threads = parallel::hardware_threads();
 };
 
 /// log Σ_c exp(a_c), row by row, without overflow.
@@ -243,14 +246,14 @@ int logprob_command(const logprob_settings& s) {
   train::dataset<Scalar>{.x = t.values, .labels = t.labels}.validate(s.data);
   matrix<Scalar> log_p;
   if (!model.conditional() || !t.labels.empty()) {
-    log_p = data_log_prob(model, layout, t.values, t.labels);
+    log_p = data_log_prob(model, layout, t.values, t.labels, s.threads);
   } else {  // no labels: the marginal log Σ_c p(x | c) p(c) with p(c) from the training rows
     const double total = std::accumulate(layout.class_counts.begin(), layout.class_counts.end(), 0.0);
     matrix<Scalar> joint(t.values.rows(), model.recipe().classes);
     for (index_t c = 0; c < joint.cols(); ++c) {
       const std::vector<index_t> labels(static_cast<std::size_t>(t.values.rows()), c);
       const double log_prior = std::log(layout.class_counts[static_cast<std::size_t>(c)] / total);
-      joint.col(c) = (data_log_prob(model, layout, t.values, labels).array() + static_cast<Scalar>(log_prior)).matrix();
+      joint.col(c) = (data_log_prob(model, layout, t.values, labels, s.threads).array() + static_cast<Scalar>(log_prior)).matrix();
     }
     log_p = log_sum_exp_columns(joint);
   }
@@ -302,6 +305,8 @@ int main(int argc, char** argv) {
   train_app->add_option("--holdout", ts.holdout, "fraction of rows held out for test_nll")->capture_default_str();
   train_app->add_option("--seed", ts.seed, "random seed (split, initialization, batches)")->capture_default_str();
   train_app->add_option("--progress", ts.progress, "auto (a bar on a terminal, else lines), bar, lines, quiet")->capture_default_str();
+  train_app->add_option("--threads", ts.threads, "worker threads: each batch split across them")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   train_app->add_option("--out", ts.out, "model directory to write")->required();
 
   sample_settings ss;
@@ -320,6 +325,8 @@ int main(int argc, char** argv) {
                           "data file with the training file's columns (for a conditional model, without the label "
                           "column: log p(x) summed over classes)")->required();
   logprob_app->add_option("--out", ls.out, "output file, .npy or .csv (one column)")->required();
+  logprob_app->add_option("--threads", ls.threads, "worker threads: the rows split across them")
+      ->check(CLI::PositiveNumber)->capture_default_str();
 
   std::string info_dir;
   CLI::App* info_app = app.add_subcommand("info", "describe a trained model");

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -101,11 +102,17 @@ class saved_model {
     return std::visit([](auto& m) { return m->parameters(); }, model_);
   }
 
-  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model).
-  matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels) const {
+  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model), the rows
+  /// split across `threads` workers.
+  matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels, int threads = 1) const {
     flows::context<matrix<Scalar>> c;
     c.labels = labels;
-    return std::visit([&](const auto& m) { return m->log_prob(w, c); }, model_);
+    return std::visit(
+        [&](const auto& m) -> matrix<Scalar> {
+          if (threads <= 1 || w.rows() < 2) return m->log_prob(w, c);
+          return parallel::data_parallel<std::remove_cvref_t<decltype(*m)>>(*m, threads).log_prob(*m, w, c);
+        },
+        model_);
   }
 
   matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels) const {

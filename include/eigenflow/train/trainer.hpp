@@ -1,6 +1,7 @@
 // include/eigenflow/train/trainer.hpp — maximum-likelihood training of any eigenflow model on a
 // data set: shuffled mini-batches, Adam/AdamW with gradient clipping and a schedule, a NaN guard,
-// periodic evaluation on held-out data, the best model kept, early stopping, progress.
+// periodic evaluation on held-out data, the best model kept, early stopping, progress, and an
+// optional per-batch hook (fresh dequantization noise, augmentation).
 //
 // Models plug in through accumulate_nll_gradient overloads (one per model family: the coupling
 // flow records its loss on a tape, the continuous flow runs its adjoint or backprop solve); the
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -17,94 +20,18 @@
 #include <string>
 #include <vector>
 
-#include "eigenflow/autodiff/ops/arithmetic.hpp"
-#include "eigenflow/autodiff/ops/reduce.hpp"
-#include "eigenflow/continuous/cnf.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/flow.hpp"
 #include "eigenflow/optim/adam.hpp"
 #include "eigenflow/optim/clip.hpp"
 #include "eigenflow/optim/finite_guard.hpp"
 #include "eigenflow/optim/schedule.hpp"
+#include "eigenflow/parallel/data_parallel.hpp"
 #include "eigenflow/random.hpp"
+#include "eigenflow/train/dataset.hpp"
+#include "eigenflow/train/gradient_step.hpp"
 #include "eigenflow/train/progress.hpp"
 
 namespace eigenflow::train {
-
-/// Rows of data with their optional context (class labels, context matrix).
-template <class Scalar>
-struct dataset {
-  matrix<Scalar> x;
-  std::vector<index_t> labels{};  // empty, or one per row
-  matrix<Scalar> features{};      // 0 columns, or one row per row of x
-
-  index_t rows() const { return x.rows(); }
-  bool has_labels() const { return !labels.empty(); }
-  bool has_features() const { return features.cols() > 0; }
-
-  /// The context of all rows (pointing into this data set).
-  flows::context<matrix<Scalar>> context() const {
-    flows::context<matrix<Scalar>> c;
-    if (has_labels()) c.labels = labels;
-    if (has_features()) c.features = &features;
-    return c;
-  }
-
-  /// The rows listed in `rows`, with their context.
-  dataset subset(const std::vector<index_t>& rows) const {
-    dataset out;
-    out.x.resize(static_cast<index_t>(rows.size()), x.cols());
-    if (has_features()) out.features.resize(static_cast<index_t>(rows.size()), features.cols());
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      out.x.row(static_cast<index_t>(k)) = x.row(rows[k]);
-      if (has_labels()) out.labels.push_back(labels[static_cast<std::size_t>(rows[k])]);
-      if (has_features()) out.features.row(static_cast<index_t>(k)) = features.row(rows[k]);
-    }
-    return out;
-  }
-
-  /// Throws unless labels and features match the rows of x and x is finite.
-  void validate(const std::string& who) const {
-    if (x.rows() < 1) throw value_error(who + ": the data set is empty");
-    if (!x.allFinite()) throw value_error(who + ": the data contain non-finite values");
-    if (has_labels() && static_cast<index_t>(labels.size()) != x.rows()) {
-      throw shape_error(who + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(x.rows()) + " rows");
-    }
-    if (has_features() && features.rows() != x.rows()) {
-      throw shape_error(who + ": " + std::to_string(features.rows()) + " context rows for " + std::to_string(x.rows()) + " rows");
-    }
-  }
-};
-
-/// What one gradient step reports.
-struct step_result {
-  double loss = 0;
-  index_t forward_evaluations = 0;   // continuous flows: ODE right-hand-side evaluations
-  index_t backward_evaluations = 0;
-};
-
-/// A coupling (or any discrete) flow: −mean log p(x | c) recorded on the tape, then backward.
-template <class Scalar>
-step_result accumulate_nll_gradient(flows::flow<Scalar>& model, tape<Scalar>& t, const dataset<Scalar>& batch, random_engine&) {
-  t.clear();
-  flows::context<var<Scalar>> c;
-  var<Scalar> features;
-  if (batch.has_labels()) c.labels = batch.labels;
-  if (batch.has_features()) {
-    features = t.constant_view(batch.features);
-    c.features = &features;
-  }
-  const var<Scalar> loss = neg(mean(model.log_prob(t.constant_view(batch.x), c)));
-  t.backward(loss);
-  return {double(loss.item()), 0, 0};
-}
-
-/// A continuous flow (CNF / FFJORD): its own adjoint or backprop solve, regularizers included.
-template <class Scalar>
-step_result accumulate_nll_gradient(continuous::cnf<Scalar>& model, tape<Scalar>&, const dataset<Scalar>& batch, random_engine& rng) {
-  const continuous::training_loss l = model.accumulate_gradient(batch.x, rng, batch.context());
-  return {l.loss, l.forward_evaluations, l.backward_evaluations};
-}
 
 enum class schedule_kind { constant, cosine };
 
@@ -124,6 +51,10 @@ struct trainer_options {
   std::uint64_t seed = 1;
   progress_mode progress = progress_mode::automatic;
   std::FILE* out = stdout;
+  /// Worker threads for each step and evaluation (parallel::data_parallel: the batch split into
+  /// blocks, gradients summed in a fixed order). 1: the calling thread alone;
+  /// parallel::hardware_threads() for every core.
+  int threads = 1;
 };
 
 struct training_summary {
@@ -136,6 +67,13 @@ struct training_summary {
   double seconds = 0;
 };
 
+/// Called on every mini-batch, before its gradient step, with the trainer's random engine (so a
+/// run stays reproducible from trainer_options::seed). It may rewrite the batch in place: values,
+/// labels, features, even the number of rows, but not the width of x. E.g. fresh uniform
+/// dequantization noise per batch, which a data set dequantized once would let the model overfit.
+template <class Scalar>
+using batch_hook = std::function<void(dataset<Scalar>& batch, random_engine& rng)>;
+
 /// Held-out −mean log p(x | c), in the model's units.
 template <class Scalar, class Model>
 double validation_nll(const Model& model, const dataset<Scalar>& data) {
@@ -143,14 +81,17 @@ double validation_nll(const Model& model, const dataset<Scalar>& data) {
 }
 
 /// Trains `model` on `train` (evaluating on `validation` if given) with `optimizer`, which the
-/// caller owns so that its state can be checkpointed.
+/// caller owns so that its state can be checkpointed. `on_batch`, if set, sees (and may rewrite)
+/// every batch before its step; the batch is a copy, `train` is never changed.
 template <class Scalar, class Model>
 training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset<Scalar>& train,
-                     const dataset<std::type_identity_t<Scalar>>* validation, const trainer_options& o) {
+                     const dataset<std::type_identity_t<Scalar>>* validation, const trainer_options& o,
+                     const batch_hook<std::type_identity_t<Scalar>>& on_batch = {}) {
   train.validate("train::fit (training data)");
   if (validation) validation->validate("train::fit (validation data)");
   if (o.iterations < 1) throw value_error("train::fit: iterations must be positive");
   if (o.batch < 1) throw value_error("train::fit: batch must be positive");
+  if (o.threads < 1) throw value_error("train::fit: threads must be positive, got " + std::to_string(o.threads));
   if (!(o.clip >= 0)) throw value_error("train::fit: clip must be non-negative");
   const nn::parameter_list<Scalar> params = model.parameters();
   const index_t batch = std::min(o.batch, train.rows());
@@ -160,6 +101,12 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
   progress bar(o.progress, o.out);
   random_engine rng(o.seed);
   tape<Scalar> t;
+  std::optional<parallel::data_parallel<Model>> workers;
+  if (o.threads > 1) workers.emplace(model, o.threads);
+  auto held_out_nll = [&](const dataset<Scalar>& v) {
+    return workers ? -workers->log_prob(model, v.x, v.context()).template cast<double>().mean()
+                   : validation_nll<Scalar>(model, v);
+  };
 
   std::vector<index_t> order(static_cast<std::size_t>(train.rows()));
   std::iota(order.begin(), order.end(), index_t(0));
@@ -180,9 +127,17 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       }
       r = order[cursor++];
     }
-    const dataset<Scalar> b = train.subset(rows);
+    dataset<Scalar> b = train.subset(rows);
+    if (on_batch) {
+      on_batch(b, rng);
+      if (b.x.cols() != train.x.cols()) {
+        throw shape_error("train::fit: the batch hook changed the width of x from " + std::to_string(train.x.cols()) +
+                          " to " + std::to_string(b.x.cols()));
+      }
+      b.validate("train::fit (batch after the hook)");
+    }
     params.zero_grad();
-    const step_result step = accumulate_nll_gradient(model, t, b, rng);
+    const step_result step = workers ? workers->accumulate_gradient(model, b, rng) : accumulate_nll_gradient(model, t, b, rng);
     summary.iterations = it;
     if (!guard.check(step.loss, params)) {
       ++summary.skipped_steps;
@@ -201,7 +156,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     }
     const bool evaluate = validation && ((o.evaluate_every > 0 && it % o.evaluate_every == 0) || it == o.iterations);
     if (evaluate) {
-      const double nll = validation_nll<Scalar>(model, *validation);
+      const double nll = held_out_nll(*validation);
       const bool improved = !(nll >= summary.best_validation_nll);  // NaN best: the first one
       if (improved) {
         summary.best_validation_nll = nll;

@@ -1,0 +1,143 @@
+// include/eigenflow/parallel/data_parallel.hpp — one training step or one evaluation of a batch
+// split across threads: each worker has its own copy of the model (its own tapes, solver
+// workspaces and gradients) and takes a contiguous block of the rows.
+//
+// Gradients: worker k computes the gradient of its block's mean loss; the model's gradient is
+// Σ_k (rows_k / B) · g_k added in the order k = 0, 1, ..., so the sum is the same on every run
+// whatever the thread timing, and equals the one-thread gradient of the whole batch up to float
+// rounding. Random draws (Hutchinson probes, dequantization noise) come from one engine per
+// worker, seeded from the caller's engine in worker order: reproducible, but not the draws a
+// single thread would make. Adaptive ODE solvers choose their steps per block (the error norm is
+// over the block's rows), so a continuous flow's steps, and hence its gradient, differ slightly
+// from a one-thread step's; fixed-step solvers are unaffected.
+//
+// The copies are made at construction: parameter values are synchronized from the model before
+// every call, but options changed on the model afterwards (cnf::set_options) are not; build a new
+// data_parallel then.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/flows/context.hpp"
+#include "eigenflow/matrix.hpp"
+#include "eigenflow/nn/parameter.hpp"
+#include "eigenflow/parallel/worker_team.hpp"
+#include "eigenflow/random.hpp"
+#include "eigenflow/train/dataset.hpp"
+#include "eigenflow/train/gradient_step.hpp"
+
+namespace eigenflow::parallel {
+
+/// Rows [begin, begin + rows) of a batch.
+struct row_block {
+  index_t begin = 0;
+  index_t rows = 0;
+};
+
+/// n rows in `parts` contiguous blocks whose sizes differ by at most one (the first ones larger);
+/// fewer blocks than parts when there are fewer rows.
+inline std::vector<row_block> split_rows(index_t n, int parts) {
+  if (parts < 1) throw value_error("split_rows: parts must be positive");
+  const index_t k = std::min<index_t>(parts, n);
+  std::vector<row_block> blocks;
+  index_t begin = 0;
+  for (index_t b = 0; b < k; ++b) {
+    const index_t rows = n / k + (b < n % k ? 1 : 0);
+    blocks.push_back({begin, rows});
+    begin += rows;
+  }
+  return blocks;
+}
+
+/// @tparam Model flows::flow<Scalar> or continuous::cnf<Scalar> (anything copyable with
+///   parameters(), log_prob(x, c) and a train::accumulate_nll_gradient overload).
+template <class Model>
+class data_parallel {
+ public:
+  using Scalar = typename std::remove_cvref_t<decltype(std::declval<Model&>().parameters()[0].value)>::Scalar;
+
+  /// `threads` workers, each with a copy of `model`.
+  data_parallel(const Model& model, int threads) : team_(threads) {
+    for (int k = 0; k < threads; ++k) {
+      auto w = std::make_unique<worker>(model);
+      w->params = w->model.parameters();
+      workers_.push_back(std::move(w));
+    }
+  }
+
+  int threads() const { return team_.size(); }
+
+  /// Adds ∂(mean loss)/∂θ of `batch` into model's parameter gradients (the caller zeroes them
+  /// before and steps after, as with train::accumulate_nll_gradient) and returns the batch loss.
+  /// Evaluation counts are those of the slowest block.
+  train::step_result accumulate_gradient(Model& model, const train::dataset<Scalar>& batch, random_engine& rng) {
+    const nn::parameter_list<Scalar> params = model.parameters();
+    const std::vector<row_block> blocks = split_rows(batch.rows(), threads());
+    std::vector<std::uint64_t> seeds(blocks.size());
+    for (auto& s : seeds) s = rng();
+    std::vector<train::step_result> results(blocks.size());
+    synchronize(params);
+    team_.run([&](int k) {
+      if (static_cast<std::size_t>(k) >= blocks.size()) return;
+      worker& w = *workers_[static_cast<std::size_t>(k)];
+      random_engine part_rng(seeds[static_cast<std::size_t>(k)]);
+      w.params.zero_grad();
+      results[static_cast<std::size_t>(k)] =
+          train::accumulate_nll_gradient(w.model, w.scratch, batch.rows_range(blocks[static_cast<std::size_t>(k)].begin, blocks[static_cast<std::size_t>(k)].rows), part_rng);
+    });
+    train::step_result total;
+    for (std::size_t k = 0; k < blocks.size(); ++k) {  // fixed order: reproducible sums
+      const Scalar weight = static_cast<Scalar>(blocks[k].rows) / static_cast<Scalar>(batch.rows());
+      for (std::size_t i = 0; i < params.size(); ++i) params[i].grad += weight * workers_[k]->params[i].grad;
+      total.loss += double(weight) * results[k].loss;
+      total.forward_evaluations = std::max(total.forward_evaluations, results[k].forward_evaluations);
+      total.backward_evaluations = std::max(total.backward_evaluations, results[k].backward_evaluations);
+    }
+    return total;
+  }
+
+  /// model.log_prob(x, c), the rows split across the workers.
+  matrix<Scalar> log_prob(const Model& model, const matrix<Scalar>& x, const flows::context<matrix<Scalar>>& c = {}) {
+    synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
+    const std::vector<row_block> blocks = split_rows(x.rows(), threads());
+    train::dataset<Scalar> all{x};
+    if (c.has_labels()) all.labels.assign(c.labels.begin(), c.labels.end());
+    if (c.has_features()) all.features = *c.features;
+    matrix<Scalar> out(x.rows(), 1);
+    team_.run([&](int k) {
+      if (static_cast<std::size_t>(k) >= blocks.size()) return;
+      const row_block b = blocks[static_cast<std::size_t>(k)];
+      const train::dataset<Scalar> part = all.rows_range(b.begin, b.rows);
+      out.middleRows(b.begin, b.rows) = workers_[static_cast<std::size_t>(k)]->model.log_prob(part.x, part.context());
+    });
+    return out;
+  }
+
+ private:
+  struct worker {
+    explicit worker(const Model& m) : model(m) {}
+    Model model;
+    nn::parameter_list<Scalar> params;
+    tape<Scalar> scratch;
+  };
+
+  /// Every worker's parameter values := the model's (no allocation once the shapes match).
+  void synchronize(const nn::parameter_list<Scalar>& params) {
+    for (auto& w : workers_) {
+      if (w->params.size() != params.size()) throw value_error("data_parallel: the model's parameters changed");
+      for (std::size_t i = 0; i < params.size(); ++i) w->params[i].value = params[i].value;
+    }
+  }
+
+  worker_team team_;
+  std::vector<std::unique_ptr<worker>> workers_;
+};
+
+}  // namespace eigenflow::parallel

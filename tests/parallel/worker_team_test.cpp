@@ -1,0 +1,61 @@
+// tests/parallel/worker_team_test.cpp — the worker team runs every part exactly once per run, on
+// distinct threads, and reports a failing part's exception instead of losing or hanging on it.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/parallel/worker_team.hpp"
+
+using eigenflow::parallel::worker_team;
+
+TEST_CASE("worker_team runs job k once for every k, on as many threads, many times over", "[parallel]") {
+  for (int size : {1, 2, 3, 5}) {
+    worker_team team(size);
+    REQUIRE(team.size() == size);
+    for (int round = 0; round < 50; ++round) {
+      std::vector<int> calls(static_cast<std::size_t>(size), 0);
+      std::mutex mutex;
+      std::set<std::thread::id> threads;
+      team.run([&](int k) {
+        ++calls[static_cast<std::size_t>(k)];  // each k has its own slot
+        std::lock_guard lock(mutex);
+        threads.insert(std::this_thread::get_id());
+      });
+      CHECK(calls == std::vector<int>(static_cast<std::size_t>(size), 1));
+      CHECK(threads.size() == static_cast<std::size_t>(size));
+      CHECK(threads.count(std::this_thread::get_id()) == 1);  // the caller is worker 0
+    }
+  }
+}
+
+TEST_CASE("worker_team waits for every job before returning", "[parallel]") {
+  worker_team team(3);
+  std::atomic<int> finished{0};
+  team.run([&](int k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * k));
+    ++finished;
+  });
+  CHECK(finished == 3);
+}
+
+TEST_CASE("worker_team rethrows the exception of the lowest failing part and stays usable", "[parallel]") {
+  worker_team team(3);
+  CHECK_THROWS_WITH(team.run([](int k) {
+                      if (k >= 1) throw std::runtime_error("part " + std::to_string(k) + " failed");
+                    }),
+                    "part 1 failed");
+  std::atomic<int> ran{0};
+  team.run([&](int) { ++ran; });
+  CHECK(ran == 3);
+}
+
+TEST_CASE("worker_team refuses a team of no threads", "[parallel]") {
+  CHECK_THROWS_AS(worker_team(0), eigenflow::value_error);
+  CHECK(eigenflow::parallel::hardware_threads() >= 1);
+}
