@@ -53,7 +53,8 @@ inline void add_common_options(CLI::App& app, common_settings& s) {
   app.add_option("--data", s.data, "the digits CSV (64 pixels 0..16 and a label per row)")->capture_default_str();
   app.add_option("--iters", s.iters, "training iterations")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--batch", s.batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--lr", s.lr, "peak learning rate (cosine schedule)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--lr", s.lr, "peak learning rate (cosine schedule)")->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--clip", s.clip, "global gradient-norm bound")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--validation", s.validation_fraction, "fraction of the train split held out for keep-best")
       ->check(CLI::Range(0.01, 0.5))->capture_default_str();
@@ -93,8 +94,9 @@ inline matrix<float> dequantized_standardized(const data::standardizer<float>& s
 
 inline digits_data load(const std::string& path, double validation_fraction) {
   // The CSV reader's "cannot open" would not say which option to fix.
-  if (!std::filesystem::exists(path)) throw io_error(path + ": no such file (--data names the digits CSV)");
-  if (!std::filesystem::is_regular_file(path)) throw io_error(path + ": not a regular file (--data names the digits CSV)");
+  const std::string hint = " (--data names the digits CSV)";
+  if (!std::filesystem::exists(path)) throw io_error(path + ": no such file" + hint);
+  if (!std::filesystem::is_regular_file(path)) throw io_error(path + ": not a regular file" + hint);
   data::digits_split<float> split = data::load_digits<float>(path);
   const auto n = static_cast<std::size_t>(split.train.pixels.rows());
   const auto held_out = static_cast<std::size_t>(validation_fraction * double(n) + 0.5);

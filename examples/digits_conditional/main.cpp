@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a class-conditional coupling flow on the 8x8 digits; prints test_bpd and bayes_accuracy last."};
   add_common_options(app, s);
   app.add_option("--couplings", s.couplings, "coupling layers")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--hidden", s.hidden, "hidden width of each conditioner")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--hidden", s.hidden, "hidden width of each conditioner")->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--layers", s.layers, "hidden layers (mlp) or residual blocks (residual) of each conditioner")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--kind", s.kind, "conditioner: mlp, residual or attention")->capture_default_str();

@@ -150,9 +150,10 @@ TEST_CASE("train::fit trains on what the batch hook returns", "[train][hook]") {
   CHECK_THROWS_WITH(train::fit(model, adam, data, nullptr, o,
                                [](train::dataset<double>& b, random_engine&) { b.x(0, 1) = std::nan(""); }),
                     Catch::Contains("after the hook") && Catch::Contains("non-finite"));
-  CHECK_THROWS_AS(train::fit(model, adam, data, nullptr, o,
-                             [](train::dataset<double>& b, random_engine&) { b.x.conservativeResize(Eigen::NoChange, 3); }),
-                  shape_error);
+  const train::batch_hook<double> widen = [](train::dataset<double>& b, random_engine&) {
+    b.x.conservativeResize(Eigen::NoChange, 3);
+  };
+  CHECK_THROWS_AS(train::fit(model, adam, data, nullptr, o, widen), shape_error);
 }
 
 TEST_CASE("train::progress draws a bar in place on a terminal", "[train]") {
