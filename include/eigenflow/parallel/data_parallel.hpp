@@ -11,7 +11,8 @@
 // over the block's rows), so a continuous flow's steps, and hence its gradient, differ slightly
 // from a one-thread step's; fixed-step solvers are unaffected.
 //
-// The copies are made at construction: parameter values are synchronized from the model before
+// With one thread there are no copies: steps and evaluations run on the model itself, exactly as
+// train::accumulate_nll_gradient and model.log_prob would. The copies are made at construction: parameter values are synchronized from the model before
 // every call, but options changed on the model afterwards (cnf::set_options) are not; build a new
 // data_parallel then.
 #pragma once
@@ -63,9 +64,9 @@ class data_parallel {
  public:
   using Scalar = typename std::remove_cvref_t<decltype(std::declval<Model&>().parameters()[0].value)>::Scalar;
 
-  /// `threads` workers, each with a copy of `model`.
+  /// `threads` workers, each with a copy of `model` (none for one thread).
   data_parallel(const Model& model, int threads) : team_(threads) {
-    for (int k = 0; k < threads; ++k) {
+    for (int k = 0; k < threads && threads > 1; ++k) {
       auto w = std::make_unique<worker>(model);
       w->params = w->model.parameters();
       workers_.push_back(std::move(w));
@@ -78,6 +79,7 @@ class data_parallel {
   /// before and steps after, as with train::accumulate_nll_gradient) and returns the batch loss.
   /// Evaluation counts are those of the slowest block.
   train::step_result accumulate_gradient(Model& model, const train::dataset<Scalar>& batch, random_engine& rng) {
+    if (workers_.empty()) return train::accumulate_nll_gradient(model, scratch_, batch, rng);
     const nn::parameter_list<Scalar> params = model.parameters();
     const std::vector<row_block> blocks = split_rows(batch.rows(), threads());
     std::vector<std::uint64_t> seeds(blocks.size());
@@ -105,6 +107,7 @@ class data_parallel {
 
   /// model.log_prob(x, c), the rows split across the workers.
   matrix<Scalar> log_prob(const Model& model, const matrix<Scalar>& x, const flows::context<matrix<Scalar>>& c = {}) {
+    if (workers_.empty()) return model.log_prob(x, c);
     synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
     const std::vector<row_block> blocks = split_rows(x.rows(), threads());
     train::dataset<Scalar> all{x};
@@ -137,7 +140,8 @@ class data_parallel {
   }
 
   worker_team team_;
-  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::unique_ptr<worker>> workers_;  // empty for one thread
+  tape<Scalar> scratch_;                          // the one-thread step's tape
 };
 
 }  // namespace eigenflow::parallel

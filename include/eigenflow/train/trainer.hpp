@@ -100,13 +100,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
   optim::finite_guard guard(o.skip_nonfinite ? optim::finite_guard::policy::skip : optim::finite_guard::policy::throw_error);
   progress bar(o.progress, o.out);
   random_engine rng(o.seed);
-  tape<Scalar> t;
-  std::optional<parallel::data_parallel<Model>> workers;
-  if (o.threads > 1) workers.emplace(model, o.threads);
-  auto held_out_nll = [&](const dataset<Scalar>& v) {
-    return workers ? -workers->log_prob(model, v.x, v.context()).template cast<double>().mean()
-                   : validation_nll<Scalar>(model, v);
-  };
+  parallel::data_parallel<Model> workers(model, o.threads);  // one thread: the model itself
 
   std::vector<index_t> order(static_cast<std::size_t>(train.rows()));
   std::iota(order.begin(), order.end(), index_t(0));
@@ -137,7 +131,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       b.validate("train::fit (batch after the hook)");
     }
     params.zero_grad();
-    const step_result step = workers ? workers->accumulate_gradient(model, b, rng) : accumulate_nll_gradient(model, t, b, rng);
+    const step_result step = workers.accumulate_gradient(model, b, rng);
     summary.iterations = it;
     if (!guard.check(step.loss, params)) {
       ++summary.skipped_steps;
@@ -156,7 +150,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     }
     const bool evaluate = validation && ((o.evaluate_every > 0 && it % o.evaluate_every == 0) || it == o.iterations);
     if (evaluate) {
-      const double nll = held_out_nll(*validation);
+      const double nll = -workers.log_prob(model, validation->x, validation->context()).template cast<double>().mean();
       const bool improved = !(nll >= summary.best_validation_nll);  // NaN best: the first one
       if (improved) {
         summary.best_validation_nll = nll;
