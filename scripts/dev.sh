@@ -5,32 +5,39 @@
 #                                      (PRESET: release (default), debug or sanitize)
 #   scripts/dev.sh example [ARGS...]   install missing packages, build, run the main example
 #   scripts/dev.sh bench [FILTER]      install missing packages, build, run the benchmarks
+#
+# EIGENFLOW_WITH_MPI=OFF in the environment leaves out the MPI component (and Open MPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 main_example=toy2d  # the README's main example
 
-usage() { sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 (($# >= 1)) || usage
 command=$1
 shift
 
-scripts/install-deps.sh
+# The MPI component (multi-process training, its tests, `mpirun eigenflow train`) needs Open MPI.
+with_mpi=${EIGENFLOW_WITH_MPI:-ON}
+mpi_packages=()
+[[ "$with_mpi" == ON ]] && mpi_packages=(libopenmpi-dev openmpi-bin)
+scripts/install-deps.sh "${mpi_packages[@]}"
+configure() { cmake --preset "$1" -DEIGENFLOW_WITH_MPI="$with_mpi"; }
 
 case "$command" in
   test)
     preset=${1:-release}
-    cmake --preset "$preset"
+    configure "$preset"
     cmake --build --preset "$preset"
     ctest --preset "$preset"
     ;;
   example)
-    cmake --preset release >/dev/null
+    configure release >/dev/null
     cmake --build --preset release --target "$main_example"
     "build/release/examples/$main_example" "$@"
     ;;
   bench)
-    cmake --preset release >/dev/null
+    configure release >/dev/null
     cmake --build --preset release
     for b in build/release/benchmarks/*; do
       [[ -x "$b" && -f "$b" ]] || continue

@@ -181,3 +181,49 @@ TEST_CASE("train::fit refuses bad data and options", "[train]") {
   o.iterations = 0;
   CHECK_THROWS_AS(train::fit(model, adam, gaussian(10, 0, 1, 1), nullptr, o), value_error);
 }
+
+TEST_CASE("train::fit resumed from a checkpoint's parameters and optimizer state ends where one run ends",
+          "[train][resume]") {
+  // Full batches: every step sees every row, so the steps do not depend on the random stream.
+  const auto data = gaussian(40, 1.0, 2.0, 4);
+  train::trainer_options o;
+  o.iterations = 20;
+  o.batch = data.rows();
+  o.learning_rate = 1e-2;
+  o.schedule = train::schedule_kind::cosine;  // the schedule must continue, not restart
+  o.warmup = 3;
+  o.progress = train::progress_mode::quiet;
+
+  auto straight = small_flow(5);
+  auto straight_adam = train::make_optimizer<double>(o);
+  std::vector<long> checkpoints;
+  vector<double> at_8;
+  optim::optimizer_state<double> adam_at_8;
+  o.checkpoint_every = 8;
+  o.on_checkpoint = [&](long it) {
+    checkpoints.push_back(it);
+    if (it == 8) at_8 = straight.parameters().flatten_values(), adam_at_8 = straight_adam.export_state();
+  };
+  const auto summary = train::fit<double>(straight, straight_adam, data, nullptr, o);
+  CHECK(checkpoints == std::vector<long>{8, 16});  // not after the last step
+  CHECK(summary.iterations == 20);
+
+  auto resumed = small_flow(99);  // another initialization: the checkpoint's values replace it
+  resumed.parameters().assign_values(at_8);
+  auto resumed_adam = train::make_optimizer<double>(o);
+  resumed_adam.import_state(adam_at_8, resumed.parameters());
+  o.on_checkpoint = {};
+  o.completed_iterations = 8;
+  const auto resumed_summary = train::fit<double>(resumed, resumed_adam, data, nullptr, o);
+  CHECK(resumed_summary.iterations == 20);
+  CHECK(resumed_adam.step_count() == 20);
+  const vector<double> expected = straight.parameters().flatten_values();
+  CHECK((resumed.parameters().flatten_values() - expected).cwiseAbs().maxCoeff() < 1e-10);
+
+  o.completed_iterations = 20;  // nothing left: no step, parameters untouched
+  const auto none = train::fit<double>(resumed, resumed_adam, data, nullptr, o);
+  CHECK(none.iterations == 20);
+  CHECK(resumed_adam.step_count() == 20);
+  o.completed_iterations = 21;
+  CHECK_THROWS_WITH(train::fit<double>(resumed, resumed_adam, data, nullptr, o), Catch::Contains("completed_iterations 21"));
+}

@@ -2,6 +2,7 @@
 // from it, evaluate log-densities, describe a trained model.
 //
 //   eigenflow train   --data FILE [--label-col K] --model KIND [--iters N] [--holdout F] [--seed S] --out DIR
+//   mpirun -np P eigenflow train ...   (built with MPI: data parallel across P processes)
 //   eigenflow sample  --model DIR -n N [--class C] [--seed S] --out FILE.npy|FILE.csv
 //   eigenflow logprob --model DIR --data FILE --out FILE.npy|FILE.csv
 //   eigenflow info    --model DIR
@@ -9,12 +10,18 @@
 // Every density is in the units of the data as given: the model sees standardized rows and the
 // standardization's log-determinant is added back. Any failure ends with one line on stderr and
 // exit code 1 (2 for a mistake on the command line itself).
+//
+// train saves DIR/model.ckpt every --checkpoint-every iterations; running the same command again
+// resumes from it (with any number of MPI ranks), and a finished run is not trained twice.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -24,6 +31,9 @@
 #include <utility>
 #include <vector>
 
+#ifdef EIGENFLOW_CLI_WITH_MPI
+#include "eigenflow/distributed/mpi.hpp"
+#endif
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -48,6 +58,8 @@ struct train_settings {
   std::uint64_t seed = 1;
   std::string progress = "auto";
   int threads = parallel::hardware_threads();
+  long checkpoint_every = 100;
+  bool restart = false;
   std::string out;
 };
 
@@ -74,7 +86,55 @@ matrix<Scalar> data_log_prob(const cli::saved_model& model, const cli::data_layo
   return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels, threads));
 }
 
-int train_command(const train_settings& s) {
+/// The settings that make a training run what it is (not threads, ranks or progress): a rerun
+/// resumes a checkpoint only if they are the same.
+io::checkpoint_metadata run_identity(const train_settings& s, const cli::model_recipe& r, const train::trainer_options& o,
+                                     index_t rows) {
+  return {{"run.data", std::filesystem::absolute(s.data).lexically_normal().string()},
+          {"run.rows", std::to_string(rows)},
+          {"run.label_col", s.label_col ? std::to_string(*s.label_col) : "none"},
+          {"run.model", r.kind},
+          {"run.hidden", std::to_string(r.hidden)},
+          {"run.layers", std::to_string(r.layers)},
+          {"run.couplings", std::to_string(r.couplings)},
+          {"run.iterations", std::to_string(o.iterations)},
+          {"run.batch", std::to_string(o.batch)},
+          {"run.lr", cli::to_text(static_cast<Scalar>(o.learning_rate))},
+          {"run.holdout", cli::to_text(static_cast<Scalar>(s.holdout))},
+          {"run.seed", std::to_string(s.seed)}};
+}
+
+std::string read_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw io_error(file.string() + ": cannot read");
+  return bytes;
+}
+
+/// The checkpoint a rerun resumes from (empty: none, or --restart). Rank 0 reads it and every
+/// rank gets its bytes: the other machines need not see DIR.
+std::optional<io::checkpoint<Scalar>> checkpoint_to_resume(const train_settings& s, parallel::process_group& group) {
+  const std::filesystem::path file = cli::checkpoint_path(s.out);
+  std::string bytes;
+  if (!s.restart && group.rank() == 0 && std::filesystem::exists(file)) bytes = read_bytes(file);
+  group.broadcast(bytes);
+  if (bytes.empty()) return std::nullopt;
+  return io::decode_checkpoint<Scalar>(bytes, file);
+}
+
+/// Throws unless `ckpt` was written by this same run (see run_identity), naming what differs.
+void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& run, const std::string& dir) {
+  for (const auto& [key, value] : run) {
+    const auto saved = io::find_metadata(ckpt, key);
+    if (saved != value) {
+      throw value_error(cli::checkpoint_path(dir).string() + " holds another run (" + key.substr(4) + ": " +
+                        (saved ? *saved : std::string("not recorded")) + " there, " + value +
+                        " now); pass --restart to train from scratch, or choose another --out");
+    }
+  }
+}
+
+int train_command(const train_settings& s, parallel::process_group& group) {
   cli::check_model_kind(s.model);
   if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
   const train::progress_mode progress = parse_progress(s.progress);
@@ -131,28 +191,69 @@ int train_command(const train_settings& s) {
   options.seed = s.seed;
   options.progress = progress;
   options.threads = s.threads;
+  options.processes = &group;
   std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out\n", s.model.c_str(),
               s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
               static_cast<long>(model.parameters().count()), static_cast<long>(held_out));
-  std::fflush(stdout);
+  if (group.size() > 1) {
+    std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
+                s.threads, static_cast<long>(options.batch));
+  }
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
-  const train::training_summary summary = model.fit(adam, train::dataset<Scalar>{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels}, options);
-  const double test_nll = -data_log_prob(model, layout, test_rows.x, test_rows.labels, s.threads).cast<double>().mean();
+  const io::checkpoint_metadata run = run_identity(s, recipe, options, n);
+  if (const auto saved = checkpoint_to_resume(s, group)) {
+    check_same_run(*saved, run, s.out);
+    const long completed = cli::parse_metadata<long>(io::metadata_value(*saved, "train.completed_iterations"),
+                                                     "train.completed_iterations", cli::checkpoint_path(s.out));
+    if (io::find_metadata(*saved, "train.finished") == "yes") {
+      std::printf("%s already holds this run, finished after %ld iterations: nothing to do (--restart trains again)\n",
+                  cli::checkpoint_path(s.out).c_str(), completed);
+      std::printf("test_nll: %s\n", io::metadata_value(*saved, "test_nll").c_str());
+      return 0;
+    }
+    io::restore_parameters(*saved, model);
+    if (!saved->optimizer) throw io_error(cli::checkpoint_path(s.out).string() + " has no optimizer state to resume with");
+    adam.import_state(*saved->optimizer, model.parameters());
+    options.completed_iterations = completed;
+    std::printf("resuming from %s at iteration %ld of %ld\n", cli::checkpoint_path(s.out).c_str(), completed,
+                options.iterations);
+  }
+  std::fflush(stdout);
+
+  // Rank 0 writes (checkpoints along the way, the model at the end); a rerun resumes from them.
+  auto save = [&](long completed, io::checkpoint_metadata status) {
+    if (group.rank() != 0) return;
+    io::checkpoint_metadata meta = run;
+    meta.emplace_back("train.completed_iterations", std::to_string(completed));
+    for (auto& entry : status) meta.push_back(std::move(entry));
+    cli::save_model_dir(s.out, model, layout, std::move(meta), adam.export_state());
+  };
+  options.checkpoint_every = s.checkpoint_every;
+  options.on_checkpoint = [&](long it) { save(it, {{"train.finished", "no"}}); };
+
+  // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
+  const train::dataset<Scalar> standardized{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels};
+  const train::training_summary summary = model.fit(adam, parallel::shard(standardized, group), options);
+  const train::dataset<Scalar> my_test = parallel::shard(test_rows, group);
+  double totals[2] = {-data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(),
+                      double(my_test.rows())};
+  group.sum(std::span<double>(totals));
+  const double test_nll = totals[0] / totals[1];
 
   char nll_text[32];
   std::snprintf(nll_text, sizeof nll_text, "%.6f", test_nll);
-  cli::save_model_dir(s.out, model, layout,
-                      {{"train.data", std::filesystem::absolute(s.data).string()},
-                       {"train.rows", std::to_string(n - held_out)},
-                       {"train.held_out_rows", std::to_string(held_out)},
-                       {"train.iterations", std::to_string(summary.iterations)},
-                       {"train.batch", std::to_string(options.batch)},
-                       {"train.seed", std::to_string(s.seed)},
-                       {"train.seconds", std::to_string(summary.seconds)},
-                       {"test_nll", nll_text}},
-                      adam.export_state());
+  save(summary.iterations, {{"train.finished", "yes"},
+                            {"train.data", std::filesystem::absolute(s.data).string()},
+                            {"train.rows", std::to_string(n - held_out)},
+                            {"train.held_out_rows", std::to_string(held_out)},
+                            {"train.iterations", std::to_string(summary.iterations)},
+                            {"train.batch", std::to_string(options.batch)},
+                            {"train.seed", std::to_string(s.seed)},
+                            {"train.processes", std::to_string(group.size())},
+                            {"train.seconds", std::to_string(summary.seconds)},
+                            {"test_nll", nll_text}});
   std::printf("model written to %s\n", cli::checkpoint_path(s.out).c_str());
   std::printf("test_nll: %.4f\n", test_nll);
   return 0;
@@ -307,6 +408,10 @@ int main(int argc, char** argv) {
   train_app->add_option("--progress", ts.progress, "auto (a bar on a terminal, else lines), bar, lines, quiet")->capture_default_str();
   train_app->add_option("--threads", ts.threads, "worker threads: each batch split across them")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  train_app->add_option("--checkpoint-every", ts.checkpoint_every,
+                        "save DIR/model.ckpt every N iterations (0: only at the end); rerunning the same command "
+                        "resumes from it")->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_app->add_flag("--restart", ts.restart, "train from scratch even if DIR holds a checkpoint of this or another run");
   train_app->add_option("--out", ts.out, "model directory to write")->required();
 
   sample_settings ss;
@@ -350,14 +455,47 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string verb = app.get_subcommands().front()->get_name();
+  parallel::single_process alone;
+  parallel::process_group* group = &alone;
+#ifdef EIGENFLOW_CLI_WITH_MPI
+  // Under mpirun, train runs data parallel over the ranks; every other verb, and train started
+  // without a launcher, never touches MPI.
+  std::optional<distributed::mpi_session> mpi;
+  std::optional<distributed::mpi_group> world;
+  if (*train_app && distributed::launched_by_mpi()) {
+    try {
+      mpi.emplace(argc, argv);
+      world.emplace();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "eigenflow train: %s\n", e.what());
+      return 1;
+    }
+    group = &*world;
+    if (train_app->count("--threads") == 0) {  // share the machine's cores among the ranks on it
+      const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+      const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
+      ts.threads = std::max(1, parallel::hardware_threads() / ranks_here);
+    }
+    if (group->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;  // rank 0 speaks for the job
+  }
+#endif
   try {
-    if (*train_app) return train_command(ts);
+    if (*train_app) return train_command(ts, *group);
     if (*sample_app) return sample_command(ss);
     if (*logprob_app) return logprob_command(ls);
     return info_command(info_dir);
   } catch (const std::exception& e) {
     std::string message = e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');  // one line, whatever the message
+    if (group->size() > 1) {
+      // The other ranks may be waiting in a collective for this one: end the whole job.
+      std::fprintf(stderr, "eigenflow %s (rank %d of %d): %s\n", verb.c_str(), group->rank(), group->size(), message.c_str());
+      std::fflush(stderr);
+#ifdef EIGENFLOW_CLI_WITH_MPI
+      MPI_Abort(MPI_COMM_WORLD, 1);
+#endif
+      return 1;
+    }
     std::fprintf(stderr, "eigenflow %s: %s\n", verb.c_str(), message.c_str());
     return 1;
   }

@@ -27,6 +27,7 @@ struct progress_status {
   long iterations = 0;
   double loss = 0;
   std::string extra;  // e.g. "nfe 32+24" for continuous flows, "test 2.91" after an evaluation
+  long first_iteration = 1;  // the first one this run took (a resumed run starts later): for the ETA
 };
 
 /// Renders progress_status updates to a C stream.
@@ -84,7 +85,8 @@ class progress {
   std::string format(const progress_status& s, bool with_bar) const {
     const double elapsed = elapsed_seconds();
     const double fraction = s.iterations > 0 ? std::clamp(double(s.iteration) / double(s.iterations), 0.0, 1.0) : 1.0;
-    const double eta = s.iteration > 0 ? elapsed / double(s.iteration) * double(s.iterations - s.iteration) : 0.0;
+    const long done = s.iteration - s.first_iteration + 1;
+    const double eta = done > 0 ? elapsed / double(done) * double(s.iterations - s.iteration) : 0.0;
     std::string text;
     if (with_bar) {
       const int width = 24, filled = static_cast<int>(fraction * width + 0.5);

@@ -26,6 +26,7 @@
 #include "eigenflow/optim/finite_guard.hpp"
 #include "eigenflow/optim/schedule.hpp"
 #include "eigenflow/parallel/data_parallel.hpp"
+#include "eigenflow/parallel/process_group.hpp"
 #include "eigenflow/random.hpp"
 #include "eigenflow/train/dataset.hpp"
 #include "eigenflow/train/gradient_step.hpp"
@@ -55,6 +56,23 @@ struct trainer_options {
   /// blocks, gradients summed in a fixed order). 1: the calling thread alone;
   /// parallel::hardware_threads() for every core.
   int threads = 1;
+  /// Data parallel across processes (parallel::process_group; MPI's is in
+  /// eigenflow/distributed/mpi.hpp): every process calls fit with its own shard of `train` (and of
+  /// `validation`), `batch` is the global batch, split across the processes like
+  /// parallel::split_rows splits rows; gradients are averaged over it with one sum per step. Rank
+  /// 0's parameters are broadcast at the start; only rank 0 shows progress. nullptr: one process.
+  parallel::process_group* processes = nullptr;
+  /// With processes: every this many steps the parameters' checksums are compared and a
+  /// parallel::distributed_error thrown on every process if they differ. 0: never.
+  long check_every = 100;
+  /// A resumed run: this many steps are already done (the parameters and optimizer state are the
+  /// checkpoint's), the loop runs the rest and the schedule continues where it was. The batches
+  /// drawn from then on are not those the uninterrupted run would have drawn.
+  long completed_iterations = 0;
+  /// Called on every process after every checkpoint_every-th step (not after the last: the caller
+  /// has the final model when fit returns), e.g. to save a checkpoint from rank 0. 0: never.
+  long checkpoint_every = 0;
+  std::function<void(long iteration)> on_checkpoint{};
 };
 
 struct training_summary {
@@ -80,6 +98,40 @@ double validation_nll(const Model& model, const dataset<Scalar>& data) {
   return -model.log_prob(data.x, data.context()).template cast<double>().mean();
 }
 
+namespace detail {
+
+/// The trainer's random stream: `seed` itself for a fresh single-process run (or rank 0 of a
+/// fresh run), otherwise a stream of its own per rank and per resumption point.
+inline std::uint64_t stream_seed(std::uint64_t seed, int rank, long completed_iterations) {
+  if (rank == 0 && completed_iterations == 0) return seed;
+  std::uint64_t z = seed ^ (0x9e3779b97f4a7c15ull * (static_cast<std::uint64_t>(rank) + 1)) ^
+                    (0xbf58476d1ce4e5b9ull * static_cast<std::uint64_t>(completed_iterations));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/// The batch's gradient and loss averaged over the processes, weighted by their rows: one sum
+/// over one buffer [Σ rows_p·g_p, Σ rows_p·loss_p, Σ rows_p].
+template <class Scalar>
+step_result average_over_processes(parallel::process_group& group, const nn::parameter_list<Scalar>& params,
+                                   const step_result& local, index_t rows, vector<Scalar>& buffer) {
+  const index_t n = params.count();
+  buffer.resize(n + 2);
+  params.copy_grads_to(buffer.head(n));
+  buffer.head(n) *= static_cast<Scalar>(rows);
+  buffer[n] = static_cast<Scalar>(local.loss * double(rows));
+  buffer[n + 1] = static_cast<Scalar>(rows);
+  group.sum(std::span<Scalar>(buffer.data(), static_cast<std::size_t>(buffer.size())));
+  const Scalar total_rows = buffer[n + 1];
+  params.assign_grads(buffer.head(n) / total_rows);
+  step_result out = local;
+  out.loss = double(buffer[n]) / double(total_rows);
+  return out;
+}
+
+}  // namespace detail
+
 /// Trains `model` on `train` (evaluating on `validation` if given) with `optimizer`, which the
 /// caller owns so that its state can be checkpointed. `on_batch`, if set, sees (and may rewrite)
 /// every batch before its step; the batch is a copy, `train` is never changed.
@@ -93,13 +145,39 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
   if (o.batch < 1) throw value_error("train::fit: batch must be positive");
   if (o.threads < 1) throw value_error("train::fit: threads must be positive, got " + std::to_string(o.threads));
   if (!(o.clip >= 0)) throw value_error("train::fit: clip must be non-negative");
+  if (o.completed_iterations < 0 || o.completed_iterations > o.iterations) {
+    throw value_error("train::fit: completed_iterations " + std::to_string(o.completed_iterations) + " is outside [0, " +
+                      std::to_string(o.iterations) + "]");
+  }
+  parallel::single_process alone;
+  parallel::process_group& group = o.processes ? *o.processes : alone;
+  if (o.batch < group.size()) {
+    throw value_error("train::fit: a batch of " + std::to_string(o.batch) + " cannot be shared by " +
+                      std::to_string(group.size()) + " processes");
+  }
   const nn::parameter_list<Scalar> params = model.parameters();
-  const index_t batch = std::min(o.batch, train.rows());
+  const index_t batch = std::min(parallel::split_rows(o.batch, group.size())[static_cast<std::size_t>(group.rank())].rows, train.rows());
+  if (group.size() > 1) {
+    // Every process must run the same loop from the same parameters: rank 0's are broadcast, and
+    // the settings that decide the sequence of collectives must agree.
+    vector<Scalar> values = params.flatten_values();
+    group.broadcast(std::span<Scalar>(values.data(), static_cast<std::size_t>(values.size())));
+    params.assign_values(values);
+    const vector<Scalar> settings{{static_cast<Scalar>(params.count()), static_cast<Scalar>(optimizer.step_count()),
+                                   static_cast<Scalar>(o.iterations), static_cast<Scalar>(o.completed_iterations),
+                                   static_cast<Scalar>(o.batch), static_cast<Scalar>(o.evaluate_every),
+                                   static_cast<Scalar>(o.check_every), static_cast<Scalar>(validation != nullptr)}};
+    if (!group.all_equal(parallel::checksum(settings))) {
+      throw parallel::distributed_error("train::fit: the " + std::to_string(group.size()) +
+                                        " processes were started differently (parameter count, optimizer step, "
+                                        "iterations, batch, evaluation or validation data differ)");
+    }
+  }
   const optim::warmup_cosine_schedule<Scalar> cosine(static_cast<Scalar>(o.learning_rate), o.warmup, o.iterations,
                                                      static_cast<Scalar>(o.learning_rate) * Scalar(0.01));
   optim::finite_guard guard(o.skip_nonfinite ? optim::finite_guard::policy::skip : optim::finite_guard::policy::throw_error);
-  progress bar(o.progress, o.out);
-  random_engine rng(o.seed);
+  progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
+  random_engine rng(detail::stream_seed(o.seed, group.rank(), o.completed_iterations));
   parallel::data_parallel<Model> workers(model, o.threads);  // one thread: the model itself
 
   std::vector<index_t> order(static_cast<std::size_t>(train.rows()));
@@ -111,7 +189,9 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
   long evaluations_without_improvement = 0;
   double running = 0;
   long running_count = 0;
-  for (long it = 1; it <= o.iterations; ++it) {
+  vector<Scalar> reduce_buffer;
+  summary.iterations = o.completed_iterations;
+  for (long it = o.completed_iterations + 1; it <= o.iterations; ++it) {
     // Shuffled epochs: every row once per epoch.
     std::vector<index_t> rows(static_cast<std::size_t>(batch));
     for (auto& r : rows) {
@@ -131,7 +211,8 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       b.validate("train::fit (batch after the hook)");
     }
     params.zero_grad();
-    const step_result step = workers.accumulate_gradient(model, b, rng);
+    step_result step = workers.accumulate_gradient(model, b, rng);
+    if (group.size() > 1) step = detail::average_over_processes(group, params, step, b.rows(), reduce_buffer);
     summary.iterations = it;
     if (!guard.check(step.loss, params)) {
       ++summary.skipped_steps;
@@ -140,17 +221,28 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     if (o.clip > 0) optim::clip_grad_norm(params, static_cast<Scalar>(o.clip));
     if (o.schedule == schedule_kind::cosine) optimizer.set_learning_rate(cosine(it - 1));
     optimizer.step(params);
+    if (group.size() > 1 && o.check_every > 0 && (it % o.check_every == 0 || it == o.iterations) &&
+        !group.all_equal(parallel::checksum(params.flatten_values()))) {
+      throw parallel::distributed_error("train::fit: the parameters of the " + std::to_string(group.size()) +
+                                        " processes differ after iteration " + std::to_string(it) +
+                                        " (rank " + std::to_string(group.rank()) +
+                                        "): a process computed differently (another build, library or CPU?)");
+    }
     summary.last_loss = step.loss;
     running += step.loss;
     ++running_count;
 
-    progress_status status{it, o.iterations, running / double(running_count), ""};
+    progress_status status{it, o.iterations, running / double(running_count), "", o.completed_iterations + 1};
     if (step.forward_evaluations + step.backward_evaluations > 0) {
       status.extra = "nfe " + std::to_string(step.forward_evaluations) + "+" + std::to_string(step.backward_evaluations);
     }
     const bool evaluate = validation && ((o.evaluate_every > 0 && it % o.evaluate_every == 0) || it == o.iterations);
     if (evaluate) {
-      const double nll = -workers.log_prob(model, validation->x, validation->context()).template cast<double>().mean();
+      // Each process scores its shard; the sum makes every process see the same mean.
+      double totals[2] = {-workers.log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
+                          double(validation->rows())};
+      group.sum(std::span<double>(totals));
+      const double nll = totals[0] / totals[1];
       const bool improved = !(nll >= summary.best_validation_nll);  // NaN best: the first one
       if (improved) {
         summary.best_validation_nll = nll;
@@ -165,6 +257,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       bar.note(line);
     }
     bar.update(status);
+    if (o.on_checkpoint && o.checkpoint_every > 0 && it % o.checkpoint_every == 0 && it < o.iterations) o.on_checkpoint(it);
     if ((it % std::max(1L, o.iterations / 20)) == 0) running = 0, running_count = 0;
     if (o.patience > 0 && evaluations_without_improvement >= o.patience) {
       summary.stopped_early = true;
