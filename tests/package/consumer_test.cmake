@@ -1,6 +1,7 @@
 # tests/package/consumer_test.cmake — run with `cmake -P`: installs eigenflow into a fresh prefix
 # (MODE=find_package) or points at the source tree (MODE=add_subdirectory), then configures,
-# builds and runs the consumer project, which must print the expected version.
+# builds and runs the consumer project, which must print the expected version (and, with
+# EXPECT_MPI, its program of the MPI component).
 cmake_minimum_required(VERSION 3.21)
 
 function(run_step what)
@@ -36,11 +37,17 @@ endif()
 run_step("configuring the consumer"
   "${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
   "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" -DCMAKE_BUILD_TYPE=Release
-  "-DCONSUME_WITH=${MODE}" ${consumer_args})
+  "-DCONSUME_WITH=${MODE}" "-DWITH_MPI=${EXPECT_MPI}" ${consumer_args})
 run_step("building the consumer" "${CMAKE_COMMAND}" --build "${build}")
 run_step("running the consumer" "${build}/consumer")
 string(STRIP "${step_output}" printed)
 if(NOT printed STREQUAL "eigenflow ${EXPECTED_VERSION}")
   message(FATAL_ERROR "the consumer printed '${printed}', expected 'eigenflow ${EXPECTED_VERSION}'")
+endif()
+if(EXPECT_MPI)  # the MPI component, as one process (a singleton MPI job, no mpirun)
+  run_step("running the MPI consumer" "${build}/consumer_mpi")
+  if(NOT step_output STREQUAL "mpi ranks 1\n")
+    message(FATAL_ERROR "the MPI consumer printed '${step_output}'")
+  endif()
 endif()
 message(STATUS "consumer (${MODE}) printed: ${printed}")

@@ -3,6 +3,7 @@
 // run, and the same parameters after several optimizer steps.
 #include <catch2/catch.hpp>
 
+#include <type_traits>
 #include <vector>
 
 #include "eigenflow/continuous/builders.hpp"
@@ -102,6 +103,34 @@ TEST_CASE("data_parallel: log_prob over split rows is the model's", "[parallel]"
   parallel::data_parallel<continuous::cnf<double>> cnf_dp(ode_flow, 3);
   CHECK((cnf_dp.log_prob(ode_flow, batch.x, batch.context()) - ode_flow.log_prob(batch.x, batch.context())).norm() <=
         1e-12);
+}
+
+TEST_CASE("data_parallel: sample over split rows draws each block from its own seeded engine", "[parallel]") {
+  const auto batch = labelled_batch<double>(11, 14);  // the labels to sample for: blocks of 4, 4, 3
+  auto check = [&](auto& model) {
+    using Model = std::remove_cvref_t<decltype(model)>;
+    parallel::data_parallel<Model> dp(model, 3);
+    random_engine rng(15);
+    const matrix<double> draws = dp.sample(model, batch.rows(), rng, batch.context());
+    REQUIRE(draws.rows() == 11);
+    REQUIRE(draws.cols() == 3);
+    random_engine seeds(15);
+    for (const parallel::row_block b : parallel::split_rows(11, 3)) {
+      random_engine block_rng(seeds());
+      const train::dataset<double> part = batch.rows_range(b.begin, b.rows);
+      CHECK((draws.middleRows(b.begin, b.rows) - model.sample(b.rows, block_rng, part.context())).norm() <= 1e-12);
+    }
+    random_engine again(15);
+    CHECK(dp.sample(model, batch.rows(), again, batch.context()) == draws);  // reproducible
+    std::vector<index_t> too_few(5, 0);
+    flows::context<matrix<double>> short_context;
+    short_context.labels = too_few;
+    CHECK_THROWS_AS(dp.sample(model, 11, rng, short_context), shape_error);
+  };
+  auto flow = conditional_flow<double>(16);
+  check(flow);
+  auto ode_flow = fixed_step_cnf(17);
+  check(ode_flow);
 }
 
 TEST_CASE("data_parallel: Adam steps on two threads reach the one-thread parameters, reproducibly", "[parallel]") {

@@ -266,6 +266,7 @@ struct sample_settings {
   index_t n = 0;
   std::optional<index_t> class_id;
   std::uint64_t seed = 1;
+  int threads = 1;  // not every core by default: the draws of a seed depend on the thread count
   std::string out;
 };
 
@@ -295,7 +296,7 @@ int sample_command(const sample_settings& s) {
   random_engine rng(s.seed);
   const std::vector<index_t> labels =
       model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
-  matrix<Scalar> x = layout.standardizer.invert(model.sample(s.n, rng, labels));
+  matrix<Scalar> x = layout.standardizer.invert(model.sample(s.n, rng, labels, s.threads));
   std::vector<std::string> names = layout.column_names;
   if (model.conditional()) {  // the rows come out laid out as the training file's were
     const index_t k = std::min(layout.label_position.value_or(x.cols()), x.cols());
@@ -421,6 +422,9 @@ int main(int argc, char** argv) {
   sample_app->add_option("--class", ss.class_id, "class to sample (conditional models; default: drawn from the "
                                                  "training frequencies)");
   sample_app->add_option("--seed", ss.seed, "random seed")->capture_default_str();
+  sample_app->add_option("--threads", ss.threads,
+                         "worker threads, each drawing a block of rows (the draws of a seed depend on N)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   sample_app->add_option("--out", ss.out, "output file, .npy or .csv")->required();
 
   logprob_settings ls;

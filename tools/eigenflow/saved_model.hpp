@@ -115,10 +115,17 @@ class saved_model {
         model_);
   }
 
-  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels) const {
+  /// n draws (with these labels, one per draw, for a conditional model), split across `threads`
+  /// workers (each block from its own engine seeded from rng: the draws depend on `threads`).
+  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels, int threads = 1) const {
     flows::context<matrix<Scalar>> c;
     c.labels = labels;
-    return std::visit([&](const auto& m) { return m->sample(n, rng, c); }, model_);
+    return std::visit(
+        [&](const auto& m) -> matrix<Scalar> {
+          if (threads <= 1 || n < 2) return m->sample(n, rng, c);
+          return parallel::data_parallel<std::remove_cvref_t<decltype(*m)>>(*m, threads).sample(*m, n, rng, c);
+        },
+        model_);
   }
 
   /// Trains on standardized rows (train::fit; the optimizer is the caller's, for the checkpoint).

@@ -12,12 +12,13 @@
 // from a one-thread step's; fixed-step solvers are unaffected.
 //
 // With one thread there are no copies: steps and evaluations run on the model itself, exactly as
-// train::accumulate_nll_gradient and model.log_prob would. The copies are made at construction: parameter values are synchronized from the model before
-// every call, but options changed on the model afterwards (cnf::set_options) are not; build a new
-// data_parallel then.
+// train::accumulate_nll_gradient, model.log_prob and model.sample would. The copies are made at
+// construction: parameter values are synchronized from the model before every call, but options
+// changed on the model afterwards (cnf::set_options) are not; build a new data_parallel then.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -109,17 +110,29 @@ class data_parallel {
   matrix<Scalar> log_prob(const Model& model, const matrix<Scalar>& x, const flows::context<matrix<Scalar>>& c = {}) {
     if (workers_.empty()) return model.log_prob(x, c);
     synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
-    const std::vector<row_block> blocks = split_rows(x.rows(), threads());
-    train::dataset<Scalar> all{x};
-    if (c.has_labels()) all.labels.assign(c.labels.begin(), c.labels.end());
-    if (c.has_features()) all.features = *c.features;
     matrix<Scalar> out(x.rows(), 1);
-    team_.run([&](int k) {
-      if (static_cast<std::size_t>(k) >= blocks.size()) return;
-      const row_block b = blocks[static_cast<std::size_t>(k)];
-      const train::dataset<Scalar> part = all.rows_range(b.begin, b.rows);
-      out.middleRows(b.begin, b.rows) = workers_[static_cast<std::size_t>(k)]->model.log_prob(part.x, part.context());
+    for_each_block(x.rows(), c, [&](const Model& m, row_block b, const flows::context<matrix<Scalar>>& part, std::size_t) {
+      out.middleRows(b.begin, b.rows) = m.log_prob(matrix<Scalar>(x.middleRows(b.begin, b.rows)), part);
     });
+    return out;
+  }
+
+  /// n draws of model.sample(n, rng, c) (c: none, or one label / context row per draw), the rows
+  /// split across the workers. Block k draws from an engine seeded with the k-th number from
+  /// `rng`: reproducible for a given number of threads, but not the draws of one thread.
+  matrix<Scalar> sample(const Model& model, index_t n, random_engine& rng, const flows::context<matrix<Scalar>>& c = {}) {
+    if (workers_.empty()) return model.sample(n, rng, c);
+    synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
+    std::vector<std::uint64_t> seeds(static_cast<std::size_t>(std::min<index_t>(n, threads())));
+    for (auto& s : seeds) s = rng();
+    std::vector<matrix<Scalar>> parts(seeds.size());
+    for_each_block(n, c, [&](const Model& m, row_block b, const flows::context<matrix<Scalar>>& part, std::size_t k) {
+      random_engine part_rng(seeds[k]);
+      parts[k] = m.sample(b.rows, part_rng, part);
+    });
+    matrix<Scalar> out(n, parts.empty() ? 0 : parts.front().cols());
+    index_t row = 0;
+    for (const matrix<Scalar>& p : parts) out.middleRows(row, p.rows()) = p, row += p.rows();
     return out;
   }
 
@@ -130,6 +143,32 @@ class data_parallel {
     nn::parameter_list<Scalar> params;
     tape<Scalar> scratch;
   };
+
+  /// f(worker's model, block, the block's context, block index) for the blocks of n rows, each on
+  /// its worker thread.
+  template <class F>
+  void for_each_block(index_t n, const flows::context<matrix<Scalar>>& c, F&& f) {
+    if (c.has_labels() && static_cast<index_t>(c.labels.size()) != n) {
+      throw shape_error("data_parallel: " + std::to_string(c.labels.size()) + " labels for " + std::to_string(n) + " rows");
+    }
+    if (c.has_features() && c.features->rows() != n) {
+      throw shape_error("data_parallel: " + std::to_string(c.features->rows()) + " context rows for " + std::to_string(n) + " rows");
+    }
+    const std::vector<row_block> blocks = split_rows(n, threads());
+    team_.run([&](int k) {
+      const auto i = static_cast<std::size_t>(k);
+      if (i >= blocks.size()) return;
+      const row_block b = blocks[i];
+      flows::context<matrix<Scalar>> part;
+      matrix<Scalar> features;
+      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(b.begin), static_cast<std::size_t>(b.rows));
+      if (c.has_features()) {
+        features = c.features->middleRows(b.begin, b.rows);
+        part.features = &features;
+      }
+      f(std::as_const(workers_[i]->model), b, part, i);
+    });
+  }
 
   /// Every worker's parameter values := the model's (no allocation once the shapes match).
   void synchronize(const nn::parameter_list<Scalar>& params) {
