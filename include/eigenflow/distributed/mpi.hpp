@@ -13,13 +13,17 @@
 // Run with `mpirun -np N program ...` (a hostfile for several machines). Only the thread that
 // created the session calls MPI (MPI_THREAD_FUNNELED): eigenflow's worker threads compute, the
 // caller communicates. A failed MPI call throws parallel::distributed_error with MPI's message;
-// a process that dies makes mpirun end the whole job (Open MPI's default), so nothing hangs.
+// a process that dies makes mpirun end the whole job (Open MPI's default), and an exception that
+// leaves the mpi_session's scope aborts it, so a failure on one rank never leaves the others
+// waiting. (A program that catches an exception inside the scope and carries on must call
+// MPI_Abort itself, as `eigenflow train` does.)
 #pragma once
 
 #include <mpi.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -69,8 +73,12 @@ class mpi_session {
       throw parallel::distributed_error("MPI: this MPI library cannot be used beside threads (MPI_THREAD_FUNNELED)");
     }
   }
+  /// Leaving the scope by an exception aborts the job: the other ranks may be waiting in a
+  /// collective for this one, and MPI_Finalize would wait for them in turn.
   ~mpi_session() {
-    if (owner_) MPI_Finalize();
+    if (!owner_) return;
+    if (std::uncaught_exceptions() > 0) MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Finalize();
   }
   mpi_session(const mpi_session&) = delete;
   mpi_session& operator=(const mpi_session&) = delete;

@@ -163,10 +163,9 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     vector<Scalar> values = params.flatten_values();
     group.broadcast(std::span<Scalar>(values.data(), static_cast<std::size_t>(values.size())));
     params.assign_values(values);
-    const vector<Scalar> settings{{static_cast<Scalar>(params.count()), static_cast<Scalar>(optimizer.step_count()),
-                                   static_cast<Scalar>(o.iterations), static_cast<Scalar>(o.completed_iterations),
-                                   static_cast<Scalar>(o.batch), static_cast<Scalar>(o.evaluate_every),
-                                   static_cast<Scalar>(o.check_every), static_cast<Scalar>(validation != nullptr)}};
+    const vector<double> settings{{double(params.count()), double(optimizer.step_count()), double(o.iterations),
+                                   double(o.completed_iterations), double(o.batch), double(o.evaluate_every),
+                                   double(o.check_every), double(validation != nullptr)}};
     if (!group.all_equal(parallel::checksum(settings))) {
       throw parallel::distributed_error("train::fit: the " + std::to_string(group.size()) +
                                         " processes were started differently (parameter count, optimizer step, "
