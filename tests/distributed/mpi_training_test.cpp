@@ -9,10 +9,9 @@
 #include <span>
 #include <string>
 
-#include "eigenflow/continuous/builders.hpp"
 #include "eigenflow/distributed/mpi.hpp"
-#include "eigenflow/flows/builders.hpp"
 #include "eigenflow/train/trainer.hpp"
+#include "support/conditional_models.hpp"
 
 using namespace eigenflow;
 
@@ -20,27 +19,9 @@ namespace {
 
 distributed::mpi_group* world = nullptr;  // set by main
 
-train::dataset<double> labelled_data(index_t n, unsigned seed) {
-  random_engine rng(seed);
-  train::dataset<double> d{normal_matrix<double>(n, 3, rng)};
-  for (index_t i = 0; i < n; ++i) d.labels.push_back(i % 3);
-  return d;
-}
-
-flows::flow<double> coupling_flow(unsigned seed) {
-  random_engine rng(seed);
-  return flows::make_coupling_flow<double>({.dim = 3, .couplings = 3, .hidden_width = 8, .condition = {.classes = 3}}, rng);
-}
-
-continuous::cnf<double> fixed_step_cnf(unsigned seed) {
-  random_engine rng(seed);
-  continuous::continuous_flow_spec spec;
-  spec.network.hidden = {8, 8};
-  spec.network.condition = {.classes = 3};
-  spec.model.training_solver = {.solver = ode::method::rk4, .steps = 4};
-  spec.model.evaluation_solver = spec.model.training_solver;
-  return continuous::make_cnf<double>(3, rng, spec);  // exact trace: no random draws
-}
+train::dataset<double> labelled_data(index_t n, unsigned seed) { return test::labelled_batch<double>(n, seed); }
+flows::flow<double> coupling_flow(unsigned seed) { return test::conditional_flow<double>(seed); }
+continuous::cnf<double> fixed_step_cnf(unsigned seed) { return test::fixed_step_cnf(seed, 4); }
 
 train::trainer_options full_batch_options(index_t rows) {
   train::trainer_options o;

@@ -11,35 +11,14 @@
 #include "eigenflow/optim/adam.hpp"
 #include "eigenflow/parallel/data_parallel.hpp"
 #include "eigenflow/train/gradient_step.hpp"
+#include "support/conditional_models.hpp"
 
 using namespace eigenflow;
+using eigenflow::test::conditional_flow;
+using eigenflow::test::fixed_step_cnf;
+using eigenflow::test::labelled_batch;
 
 namespace {
-
-template <class Scalar>
-train::dataset<Scalar> labelled_batch(index_t n, unsigned seed) {
-  random_engine rng(seed);
-  train::dataset<Scalar> d{normal_matrix<Scalar>(n, 3, rng)};
-  for (index_t i = 0; i < n; ++i) d.labels.push_back(i % 3);
-  return d;
-}
-
-template <class Scalar>
-flows::flow<Scalar> conditional_flow(unsigned seed) {
-  random_engine rng(seed);
-  return flows::make_coupling_flow<Scalar>(
-      {.dim = 3, .couplings = 3, .hidden_width = 8, .condition = {.classes = 3}}, rng);
-}
-
-continuous::cnf<double> fixed_step_cnf(unsigned seed) {
-  random_engine rng(seed);
-  continuous::continuous_flow_spec spec;
-  spec.network.hidden = {8, 8};
-  spec.network.condition = {.classes = 3};
-  spec.model.training_solver = {.solver = ode::method::rk4, .steps = 6};
-  spec.model.evaluation_solver = spec.model.training_solver;
-  return continuous::make_cnf<double>(3, rng, spec);  // exact trace: no random draws
-}
 
 /// The one-thread gradient and loss of the whole batch.
 template <class Model, class Scalar>

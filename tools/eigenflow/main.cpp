@@ -20,8 +20,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -86,17 +84,12 @@ matrix<Scalar> data_log_prob(const cli::saved_model& model, const cli::data_layo
   return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels, threads));
 }
 
-/// The settings that make a training run what it is (not threads, ranks or progress): a rerun
-/// resumes a checkpoint only if they are the same.
-io::checkpoint_metadata run_identity(const train_settings& s, const cli::model_recipe& r, const train::trainer_options& o,
-                                     index_t rows) {
+/// The settings that make a training run what it is, besides the architecture (the recipe's
+/// spec.* metadata): not threads, ranks or progress. A rerun resumes only the same run.
+io::checkpoint_metadata run_identity(const train_settings& s, const train::trainer_options& o, index_t rows) {
   return {{"run.data", std::filesystem::absolute(s.data).lexically_normal().string()},
           {"run.rows", std::to_string(rows)},
           {"run.label_col", s.label_col ? std::to_string(*s.label_col) : "none"},
-          {"run.model", r.kind},
-          {"run.hidden", std::to_string(r.hidden)},
-          {"run.layers", std::to_string(r.layers)},
-          {"run.couplings", std::to_string(r.couplings)},
           {"run.iterations", std::to_string(o.iterations)},
           {"run.batch", std::to_string(o.batch)},
           {"run.lr", cli::to_text(static_cast<Scalar>(o.learning_rate))},
@@ -104,31 +97,26 @@ io::checkpoint_metadata run_identity(const train_settings& s, const cli::model_r
           {"run.seed", std::to_string(s.seed)}};
 }
 
-std::string read_bytes(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) throw io_error(file.string() + ": cannot read");
-  return bytes;
-}
-
-/// The checkpoint a rerun resumes from (empty: none, or --restart). Rank 0 reads it and every
-/// rank gets its bytes: the other machines need not see DIR.
+/// The checkpoint a rerun resumes from (none, or --restart: nullopt). Rank 0 reads it and every
+/// other rank gets it from rank 0: the other machines need not see DIR.
 std::optional<io::checkpoint<Scalar>> checkpoint_to_resume(const train_settings& s, parallel::process_group& group) {
   const std::filesystem::path file = cli::checkpoint_path(s.out);
-  std::string bytes;
-  if (!s.restart && group.rank() == 0 && std::filesystem::exists(file)) bytes = read_bytes(file);
+  std::optional<io::checkpoint<Scalar>> saved;
+  if (!s.restart && group.rank() == 0 && std::filesystem::exists(file)) saved = io::load_checkpoint<Scalar>(file);
+  if (group.size() == 1) return saved;
+  std::string bytes = saved ? io::encode_checkpoint(*saved) : std::string();
   group.broadcast(bytes);
-  if (bytes.empty()) return std::nullopt;
-  return io::decode_checkpoint<Scalar>(bytes, file);
+  if (!saved && !bytes.empty()) saved = io::decode_checkpoint<Scalar>(bytes, file);
+  return saved;
 }
 
-/// Throws unless `ckpt` was written by this same run (see run_identity), naming what differs.
-void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& run, const std::string& dir) {
-  for (const auto& [key, value] : run) {
+/// Throws unless `ckpt` holds these metadata (the same run), naming the first that differs.
+void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& expected, const std::string& dir) {
+  for (const auto& [key, value] : expected) {
     const auto saved = io::find_metadata(ckpt, key);
     if (saved != value) {
-      throw value_error(cli::checkpoint_path(dir).string() + " holds another run (" + key.substr(4) + ": " +
-                        (saved ? *saved : std::string("not recorded")) + " there, " + value +
+      throw value_error(cli::checkpoint_path(dir).string() + " holds another run (" + key.substr(key.find('.') + 1) +
+                        ": " + (saved ? *saved : std::string("not recorded")) + " there, " + value +
                         " now); pass --restart to train from scratch, or choose another --out");
     }
   }
@@ -202,8 +190,9 @@ int train_command(const train_settings& s, parallel::process_group& group) {
   }
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
-  const io::checkpoint_metadata run = run_identity(s, recipe, options, n);
+  const io::checkpoint_metadata run = run_identity(s, options, n);
   if (const auto saved = checkpoint_to_resume(s, group)) {
+    check_same_run(*saved, cli::recipe_metadata(recipe), s.out);
     check_same_run(*saved, run, s.out);
     const long completed = cli::parse_metadata<long>(io::metadata_value(*saved, "train.completed_iterations"),
                                                      "train.completed_iterations", cli::checkpoint_path(s.out));
@@ -237,10 +226,8 @@ int train_command(const train_settings& s, parallel::process_group& group) {
   const train::dataset<Scalar> standardized{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels};
   const train::training_summary summary = model.fit(adam, parallel::shard(standardized, group), options);
   const train::dataset<Scalar> my_test = parallel::shard(test_rows, group);
-  double totals[2] = {-data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(),
-                      double(my_test.rows())};
-  group.sum(std::span<double>(totals));
-  const double test_nll = totals[0] / totals[1];
+  const double test_nll = parallel::mean_over_processes(
+      group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
 
   char nll_text[32];
   std::snprintf(nll_text, sizeof nll_text, "%.6f", test_nll);

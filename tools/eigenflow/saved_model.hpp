@@ -190,21 +190,23 @@ struct data_layout {
 
 inline std::filesystem::path checkpoint_path(const std::filesystem::path& dir) { return dir / "model.ckpt"; }
 
+/// The recipe as metadata (spec.*: what load_model_dir rebuilds the architecture from).
+inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
+  return {{"spec.kind", r.kind},
+          {"spec.dim", std::to_string(r.dim)},
+          {"spec.classes", std::to_string(r.classes)},
+          {"spec.couplings", std::to_string(r.couplings)},
+          {"spec.hidden", std::to_string(r.hidden)},
+          {"spec.layers", std::to_string(r.layers)}};
+}
+
 /// Writes DIR/model.ckpt (atomically) with the recipe, the data layout and `summary`.
 inline void save_model_dir(const std::filesystem::path& dir, saved_model& model, const data_layout& layout,
                            io::checkpoint_metadata summary, std::optional<optim::optimizer_state<Scalar>> optimizer) {
-  const model_recipe& r = model.recipe();
-  io::checkpoint_metadata meta = {
-      {"format", "eigenflow-cli 1"},
-      {"spec.kind", r.kind},
-      {"spec.dim", std::to_string(r.dim)},
-      {"spec.classes", std::to_string(r.classes)},
-      {"spec.couplings", std::to_string(r.couplings)},
-      {"spec.hidden", std::to_string(r.hidden)},
-      {"spec.layers", std::to_string(r.layers)},
-      {"data.mean", join(layout.standardizer.mean())},
-      {"data.scale", join(layout.standardizer.scale())},
-  };
+  io::checkpoint_metadata meta = {{"format", "eigenflow-cli 1"}};
+  for (auto& entry : recipe_metadata(model.recipe())) meta.push_back(std::move(entry));
+  meta.emplace_back("data.mean", join(layout.standardizer.mean()));
+  meta.emplace_back("data.scale", join(layout.standardizer.scale()));
   if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
   if (!layout.class_counts.empty()) {
     std::string counts;

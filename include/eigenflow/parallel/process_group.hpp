@@ -69,6 +69,14 @@ train::dataset<Scalar> shard(const train::dataset<Scalar>& data, const process_g
   return data.rows_range(b.begin, b.rows);
 }
 
+/// The mean over every process's rows, from each process's sum over its own `rows`: the same
+/// value on every process (one sum of two numbers).
+inline double mean_over_processes(process_group& group, double local_sum, index_t rows) {
+  double totals[2] = {local_sum, double(rows)};
+  group.sum(std::span<double>(totals));
+  return totals[0] / totals[1];
+}
+
 /// FNV-1a over the bytes of `values`: equal on two processes exactly when their parameters are
 /// bit-for-bit equal (up to a 2^-64 chance), which data-parallel training keeps them.
 template <class Scalar>

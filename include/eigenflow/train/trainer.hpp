@@ -124,7 +124,8 @@ step_result average_over_processes(parallel::process_group& group, const nn::par
   buffer[n + 1] = static_cast<Scalar>(rows);
   group.sum(std::span<Scalar>(buffer.data(), static_cast<std::size_t>(buffer.size())));
   const Scalar total_rows = buffer[n + 1];
-  params.assign_grads(buffer.head(n) / total_rows);
+  buffer.head(n) /= total_rows;  // in place: assign_grads then reads the buffer without a temporary
+  params.assign_grads(buffer.head(n));
   step_result out = local;
   out.loss = double(buffer[n]) / double(total_rows);
   return out;
@@ -237,11 +238,10 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     }
     const bool evaluate = validation && ((o.evaluate_every > 0 && it % o.evaluate_every == 0) || it == o.iterations);
     if (evaluate) {
-      // Each process scores its shard; the sum makes every process see the same mean.
-      double totals[2] = {-workers.log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
-                          double(validation->rows())};
-      group.sum(std::span<double>(totals));
-      const double nll = totals[0] / totals[1];
+      // Each process scores its shard; every process sees the same mean.
+      const double nll = parallel::mean_over_processes(
+          group, -workers.log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
+          validation->rows());
       const bool improved = !(nll >= summary.best_validation_nll);  // NaN best: the first one
       if (improved) {
         summary.best_validation_nll = nll;
