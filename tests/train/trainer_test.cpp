@@ -227,3 +227,25 @@ TEST_CASE("train::fit resumed from a checkpoint's parameters and optimizer state
   o.completed_iterations = 21;
   CHECK_THROWS_WITH(train::fit<double>(resumed, resumed_adam, data, nullptr, o), Catch::Contains("completed_iterations 21"));
 }
+
+TEST_CASE("train::fit on two threads ends with the parameters of one thread, evaluations included",
+          "[train][threads]") {
+  // Each worker takes a block of every batch and of the validation rows; the gradients and the
+  // validation sums are added in worker order, so two threads differ from one only by rounding.
+  const auto data = gaussian(300, 0.5, 1.5, 11), validation = gaussian(90, 0.5, 1.5, 12);
+  auto run = [&](int threads) {
+    flows::flow<double> model = small_flow(13);
+    train::trainer_options o{.iterations = 30, .batch = 64, .learning_rate = 1e-2, .evaluate_every = 10,
+                             .progress = train::progress_mode::quiet, .threads = threads};
+    auto adam = train::make_optimizer<double>(o);
+    const train::training_summary s = train::fit(model, adam, data, &validation, o);
+    return std::pair{model.parameters().flatten_values(), s};
+  };
+  const auto [one, one_summary] = run(1);
+  const auto [two, two_summary] = run(2);
+  CHECK(two_summary.iterations == 30);
+  CHECK(two_summary.best_iteration == one_summary.best_iteration);
+  CHECK(two_summary.best_validation_nll == Approx(one_summary.best_validation_nll).epsilon(1e-9));
+  CHECK((two - one).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK((one - small_flow(13).parameters().flatten_values()).cwiseAbs().maxCoeff() > 1e-3);  // it trained
+}

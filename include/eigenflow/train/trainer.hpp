@@ -177,7 +177,11 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
                                                      static_cast<Scalar>(o.learning_rate) * Scalar(0.01));
   optim::finite_guard guard(o.skip_nonfinite ? optim::finite_guard::policy::skip : optim::finite_guard::policy::throw_error);
   progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
+  // Two streams: one draws the batches (and feeds the batch hook), the other the model's own
+  // random numbers (Hutchinson probes). Worker threads take seeds from the second, so the batches,
+  // and with them a deterministic model's training, do not depend on the number of threads.
   random_engine rng(detail::stream_seed(o.seed, group.rank(), o.completed_iterations));
+  random_engine model_rng(detail::stream_seed(o.seed ^ 0x6d6f64656c2d726eull, group.rank(), o.completed_iterations));
   parallel::data_parallel<Model> workers(model, o.threads);  // one thread: the model itself
 
   std::vector<index_t> order(static_cast<std::size_t>(train.rows()));
@@ -211,7 +215,7 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       b.validate("train::fit (batch after the hook)");
     }
     params.zero_grad();
-    step_result step = workers.accumulate_gradient(model, b, rng);
+    step_result step = workers.accumulate_gradient(model, b, model_rng);
     if (group.size() > 1) step = detail::average_over_processes(group, params, step, b.rows(), reduce_buffer);
     summary.iterations = it;
     if (!guard.check(step.loss, params)) {
