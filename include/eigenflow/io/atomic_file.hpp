@@ -25,7 +25,12 @@ void write_atomically(const std::filesystem::path& path, const Write& write) {
   const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(directory)) throw io_error(path.string() + ": directory " + directory.string() + " does not exist");
   std::random_device entropy;
-  const fs::path temporary = directory / ("." + path.filename().string() + ".partial-" + std::to_string(entropy()));
+  // Appended piece by piece: GCC 12 warns falsely (-Wstringop-overflow) on `"." + std::string&&`.
+  std::string temporary_name = ".";
+  temporary_name += path.filename().string();
+  temporary_name += ".partial-";
+  temporary_name += std::to_string(entropy());
+  const fs::path temporary = directory / temporary_name;
   auto remove_temporary = [&] {
     std::error_code ignored;
     fs::remove(temporary, ignored);

@@ -332,8 +332,10 @@ void write_csv(const std::filesystem::path& path, const matrix<Scalar>& values,
   write_atomically(path, [&](std::ofstream& out) {
     std::string line;
     if (!column_names.empty()) {
-      for (std::size_t j = 0; j < column_names.size(); ++j)
-        line += (j > 0 ? "," : "") + csv::quote_if_needed(column_names[j]);
+      for (std::size_t j = 0; j < column_names.size(); ++j) {
+        if (j > 0) line += ',';
+        line += csv::quote_if_needed(column_names[j]);
+      }
       line += '\n';
       out.write(line.data(), static_cast<std::streamsize>(line.size()));
     }
