@@ -2,17 +2,21 @@
 # scripts/dev.sh — the one entry point for building eigenflow from a fresh clone.
 #
 #   scripts/dev.sh test [PRESET]       install missing packages, build, run every test
-#                                      (PRESET: release (default), debug or sanitize)
+#                                      (PRESET: release (default), debug, sanitize, or tsan:
+#                                      the threaded suites under ThreadSanitizer)
 #   scripts/dev.sh example [ARGS...]   install missing packages, build, run the main example
 #   scripts/dev.sh bench [FILTER]      install missing packages, build, run the benchmarks
+#   scripts/dev.sh bench-build         install missing packages, build the benchmarks only
 #
+# `test` leaves each test's time in build/PRESET/ctest-junit.xml (scripts/test-times.sh reads it;
+# scripts/build-times.sh shows the build's).
 # EIGENFLOW_WITH_MPI=OFF in the environment leaves out the MPI component (and Open MPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 main_example=toy2d  # the README's main example
 
-usage() { sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 (($# >= 1)) || usage
 command=$1
 shift
@@ -29,16 +33,20 @@ case "$command" in
     preset=${1:-release}
     configure "$preset"
     cmake --build --preset "$preset"
-    ctest --preset "$preset"
+    ctest --preset "$preset" --output-junit ctest-junit.xml
     ;;
   example)
     configure release >/dev/null
     cmake --build --preset release --target "$main_example"
     "build/release/examples/$main_example" "$@"
     ;;
+  bench-build)
+    configure release >/dev/null
+    cmake --build --preset release --target benchmarks
+    ;;
   bench)
     configure release >/dev/null
-    cmake --build --preset release
+    cmake --build --preset release --target benchmarks
     for b in build/release/benchmarks/*; do
       [[ -x "$b" && -f "$b" ]] || continue
       if [[ "$(basename "$b")" == mpi_* ]]; then  # MPI benchmarks: 2 ranks, whatever the filter

@@ -336,8 +336,8 @@ TEST_CASE("dynamics_options: validation", "[continuous][dynamics][options]") {
 
 namespace {
 
-/// f(z, t) = z Aᵀ + b with trainable A and b: the closed-form case of MATH.md.
-struct linear_field {
+/// f(z, t) = z Aᵀ + b with trainable A and b drawn at random.
+struct random_linear_field {
   nn::parameter<double> a{"a", uniform(dim, dim, -1, 1, 201)};
   nn::parameter<double> b{"b", uniform(1, dim, -1, 1, 202)};
 
@@ -371,7 +371,7 @@ struct gated_field {
 
 TEST_CASE("functor_dynamics: a linear field with detected parameters", "[continuous][dynamics][functor]") {
   batch_data d;
-  const auto f = continuous::make_dynamics<double>(dim, linear_field{}, "linear");
+  const auto f = continuous::make_dynamics<double>(dim, random_linear_field{}, "linear");
   CHECK(f->describe() == "linear");
   CHECK(f->dim() == dim);
   CHECK(f->condition().unconditional());

@@ -29,7 +29,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using eigenflow::test::read_bytes;
 using eigenflow::test::scratch_dir;
+using eigenflow::test::write_bytes;
 using eigenflow::index_t;
 using eigenflow::io_error;
 using eigenflow::matrix;
@@ -48,18 +50,6 @@ class message_contains : public Catch::MatcherBase<std::exception> {
  private:
   std::string part_;
 };
-
-/// A fresh directory under the system's temporary directory, removed with everything in it.
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 void put_u64(std::string& bytes, std::size_t offset, std::uint64_t v) {
   for (std::size_t k = 0; k < 8; ++k) bytes[offset + k] = static_cast<char>((v >> (8 * k)) & 0xFF);

@@ -1,9 +1,11 @@
 // tests/support/scratch_dir.hpp — a fresh directory under the system's temporary directory for a
-// test's files, removed with everything in it when the test ends.
+// test's files, removed with everything in it when the test ends; reading and writing raw bytes.
 #pragma once
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <system_error>
@@ -37,5 +39,17 @@ struct scratch_dir {
     return names;
   }
 };
+
+/// The whole file as bytes (empty if it cannot be read).
+inline std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Replaces the file's contents with `bytes`.
+inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 }  // namespace eigenflow::test
