@@ -58,7 +58,7 @@ reference_adam reference_for(const adam_options<Scalar>& o) {
 /// Runs `steps` steps of the optimizer and of the reference from the same start on the same
 /// gradients, checking every value after every step.
 template <class Scalar>
-void check_against_reference(const adam_options<Scalar>& options, int steps) {
+void check_adam_against_reference(const adam_options<Scalar>& options, int steps) {
   toy_model<Scalar> model;
   const auto params = model.params();
   adam<Scalar> opt(options);
@@ -84,21 +84,21 @@ void check_against_reference(const adam_options<Scalar>& options, int steps) {
 TEMPLATE_TEST_CASE("adam matches the scalar formulas over several steps", "[optim][adam]", float,
                    double) {
   SECTION("defaults, larger learning rate") {
-    check_against_reference<TestType>({.learning_rate = TestType(0.05)}, 6);
+    check_adam_against_reference<TestType>({.learning_rate = TestType(0.05)}, 6);
   }
   SECTION("other betas and epsilon") {
-    check_against_reference<TestType>({.learning_rate = TestType(0.01),
+    check_adam_against_reference<TestType>({.learning_rate = TestType(0.01),
                                        .beta1 = TestType(0.5),
                                        .beta2 = TestType(0.9),
                                        .epsilon = TestType(1e-3)},
                                       6);
   }
   SECTION("L2 weight decay added to the gradient") {
-    check_against_reference<TestType>(
+    check_adam_against_reference<TestType>(
         {.learning_rate = TestType(0.02), .weight_decay = TestType(0.1)}, 6);
   }
   SECTION("decoupled weight decay (AdamW)") {
-    check_against_reference<TestType>({.learning_rate = TestType(0.02),
+    check_adam_against_reference<TestType>({.learning_rate = TestType(0.02),
                                        .weight_decay = TestType(0.1),
                                        .decoupled_weight_decay = true},
                                       6);

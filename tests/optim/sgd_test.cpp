@@ -40,7 +40,7 @@ struct reference_sgd {
 };
 
 template <class Scalar>
-void check_against_reference(const sgd_options<Scalar>& o, int steps) {
+void check_sgd_against_reference(const sgd_options<Scalar>& o, int steps) {
   toy_model<Scalar> model;
   const auto params = model.params();
   sgd<Scalar> opt(o);
@@ -67,16 +67,16 @@ void check_against_reference(const sgd_options<Scalar>& o, int steps) {
 
 TEMPLATE_TEST_CASE("sgd matches the hand formulas", "[optim][sgd]", float, double) {
   using S = TestType;
-  SECTION("plain") { check_against_reference<S>({.learning_rate = S(0.01)}, 5); }
+  SECTION("plain") { check_sgd_against_reference<S>({.learning_rate = S(0.01)}, 5); }
   SECTION("momentum") {
-    check_against_reference<S>({.learning_rate = S(0.01), .momentum = S(0.9)}, 5);
+    check_sgd_against_reference<S>({.learning_rate = S(0.01), .momentum = S(0.9)}, 5);
   }
   SECTION("nesterov") {
-    check_against_reference<S>({.learning_rate = S(0.01), .momentum = S(0.9), .nesterov = true}, 5);
+    check_sgd_against_reference<S>({.learning_rate = S(0.01), .momentum = S(0.9), .nesterov = true}, 5);
   }
   SECTION("weight decay, with and without momentum") {
-    check_against_reference<S>({.learning_rate = S(0.01), .weight_decay = S(0.3)}, 5);
-    check_against_reference<S>(
+    check_sgd_against_reference<S>({.learning_rate = S(0.01), .weight_decay = S(0.3)}, 5);
+    check_sgd_against_reference<S>(
         {.learning_rate = S(0.01), .momentum = S(0.5), .weight_decay = S(0.3), .nesterov = true},
         5);
   }
