@@ -27,9 +27,11 @@ steps=$(awk -F'\t' '
     }
   }' "$log")
 
-echo "== the $top slowest steps (seconds)"
-sort -t$'\t' -k1,1 -rn <<<"$steps" | head -n "$top" | awk -F'\t' '{ printf "%8.1f  %s\n", $1, $3 }'
-echo
+if ((top > 0)); then
+  echo "== the $top slowest steps (seconds)"
+  sort -t$'\t' -k1,1 -rn <<<"$steps" | awk -F'\t' -v top="$top" 'NR <= top { printf "%8.1f  %s\n", $1, $3 }'
+  echo
+fi
 echo "== per target: compiles + link (seconds)"
 awk -F'\t' '{ sum[$2] += $1; total += $1 }
   END { for (t in sum) printf "%8.1f  %s\n", sum[t], t; printf "%8.1f  (total)\n", total }' <<<"$steps" |

@@ -13,9 +13,11 @@ top=${2:-20}
 tests=$(sed -n 's/.*<testcase name="\([^"]*\)".* time="\([0-9.e+-]*\)".*/\2\t\1/p' "$xml" |
         sed 's/&quot;/"/g; s/&apos;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g')
 
-echo "== the $top slowest tests (seconds)"
-sort -t$'\t' -k1,1 -g -r <<<"$tests" | head -n "$top" | awk -F'\t' '{ printf "%8.1f  %s\n", $1, $2 }'
-echo
+if ((top > 0)); then
+  echo "== the $top slowest tests (seconds)"
+  sort -t$'\t' -k1,1 -g -r <<<"$tests" | awk -F'\t' -v top="$top" 'NR <= top { printf "%8.1f  %s\n", $1, $2 }'
+  echo
+fi
 echo "== per suite (seconds)"
 awk -F'\t' '{ suite = $2; sub(/[\/:].*/, "", suite); sum[suite] += $1; n[suite]++; total += $1 }
   END { for (s in sum) printf "%8.1f  %s (%d tests)\n", sum[s], s, n[s]; printf "%8.1f  (total, %d tests)\n", total, NR }' <<<"$tests" |
