@@ -17,7 +17,7 @@ namespace {
 using namespace eigenflow;
 using namespace eigenflow::continuous;
 
-/// f(z, t) = z Aᵀ + b with A, b trainable: the closed form of MATH.md.
+/// f(z, t) = z Aᵀ + b with A, b trainable: the closed form of docs/conventions.md.
 struct linear_field {
   nn::parameter<double> a{"A", (matrix<double>(2, 2) << 0.3, -0.5, 0.8, -0.2).finished()};
   nn::parameter<double> b{"b", (matrix<double>(1, 2) << 0.1, -0.4).finished()};
@@ -53,7 +53,7 @@ cnf<double> linear_model(const cnf_options& options) {
                      make_dynamics<double>(2, linear_field{}, "linear"), options);
 }
 
-/// z(0) for the linear field, rows of x at time T (MATH.md, in row form).
+/// z(0) for the linear field, rows of x at time T (docs/conventions.md, in row form).
 matrix<double> linear_base_point(const matrix<double>& x, double time) {
   const linear_field f;
   const matrix<double> decay = (-f.a.value * time).exp();

@@ -1,5 +1,5 @@
 // include/eigenflow/continuous/augmented_dynamics.hpp — the ODE a CNF actually solves: z together
-// with the log-density change and the regularizer integrands (MATH.md),
+// with the log-density change and the regularizer integrands (docs/conventions.md),
 //   ds/dt = [ f(z, t),  v·(J v) summed over probes,  −‖f‖²,  −‖J v‖² ],  s = [z, ℓ, E, F],
 // for a batch of B samples stored column-major (B × columns).
 //

@@ -1,5 +1,5 @@
 // include/eigenflow/continuous/cnf.hpp — the continuous normalizing flow: a base density at t0 = 0,
-// dynamics dz/dt = f(z, t [, c]), data at t1 = T (MATH.md). With the exact trace it is a CNF;
+// dynamics dz/dt = f(z, t [, c]), data at t1 = T (docs/conventions.md). With the exact trace it is a CNF;
 // with Hutchinson's estimator in training it is FFJORD.
 //
 // log_prob integrates [z, ℓ] from T down to 0 and adds log N(z(0)); sample integrates z from 0

@@ -14,7 +14,7 @@ namespace eigenflow::continuous {
 
 /// f(z, t [, c]) = CS_L(… σ(CS_1([z, c-encoding], t)) …, t), with widths {D + context columns,
 /// hidden..., D} and the activation σ between layers (none after the last). Every layer sees t
-/// (MATH.md: h = (W x + b) ⊙ sigmoid(w_g t + b_g) + w_b t), so no time column is concatenated.
+/// (docs/conventions.md: h = (W x + b) ⊙ sigmoid(w_g t + b_g) + w_b t), so no time column is concatenated.
 ///
 /// @tparam Scalar float or double. Satisfies dynamics<Scalar>.
 ///

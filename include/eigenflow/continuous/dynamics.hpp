@@ -2,7 +2,7 @@
 // dz/dt = f(z, t [, c]; θ), run on plain matrices, on the tape, or as tangent pairs.
 //
 // A dynamics provides one template, apply(z, t, c) → dz/dt (batch × D), over the three value
-// types (MATH.md: t is a 1x1 value of the same type, so a learnable end time can flow through
+// types (docs/conventions.md: t is a 1x1 value of the same type, so a learnable end time can flow through
 // it). dynamics<Scalar> erases the concrete type so that models can be chosen at run time;
 // dynamics_base<Derived, Scalar> turns the template into its virtual functions (one virtual call
 // per evaluation, never per op). Any functor with a generic call operator becomes a dynamics

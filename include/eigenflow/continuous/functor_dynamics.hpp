@@ -101,7 +101,7 @@ class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scala
 ///
 /// @tparam Scalar float or double (given explicitly); F is deduced.
 ///
-/// Linear dynamics f(z, t) = z Aᵀ + b with trainable A and b (MATH.md's closed-form check):
+/// Linear dynamics f(z, t) = z Aᵀ + b with trainable A and b (docs/conventions.md's closed-form check):
 /// @code
 ///   struct linear_field {
 ///     eigenflow::nn::parameter<double> a{"a", A0}, b{"b", b0};  // D×D and 1×D

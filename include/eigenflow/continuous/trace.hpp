@@ -1,5 +1,5 @@
 // include/eigenflow/continuous/trace.hpp — how tr(∂f/∂z) is computed: exactly, from the D unit
-// directions, or by Hutchinson's estimator from one random direction per sample (MATH.md).
+// directions, or by Hutchinson's estimator from one random direction per sample (docs/conventions.md).
 //
 // Both are the same computation, tr J ≈ Σ_k v_kᵀ J v_k over a set of probe directions: exact uses
 // v_k = e_k (k = 1..D), Hutchinson one ε with E[εεᵀ] = I. The probes are stacked batch copies, so

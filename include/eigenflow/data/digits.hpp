@@ -1,5 +1,5 @@
 // include/eigenflow/data/digits.hpp — the 8x8 handwritten digits (examples/data/digits.csv): a
-// fixed train/test split, uniform dequantization and bits per pixel (MATH.md).
+// fixed train/test split, uniform dequantization and bits per pixel (docs/conventions.md).
 //
 // Pixels are integers 0..16; a continuous density is fitted to y = pixel + u, u ~ U[0, 1), on the
 // 0..17 scale, and reported as bits per pixel = −log p(y) / (64·ln 2). A uniform model on

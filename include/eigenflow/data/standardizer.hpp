@@ -1,6 +1,6 @@
 // include/eigenflow/data/standardizer.hpp — per-feature standardization w = (x − μ) / σ as a
 // fixed affine map, with its log-determinant, so that likelihoods of a model fitted to w are
-// reported in the units of the data as given (MATH.md, "Reporting likelihoods"):
+// reported in the units of the data as given (docs/conventions.md, "Units of reported likelihoods"):
 //   log p(x) = log p(w) + log|det ∂w/∂x| = log p(w) − Σ log σ.
 #pragma once
 

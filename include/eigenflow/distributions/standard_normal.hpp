@@ -1,5 +1,5 @@
 // include/eigenflow/distributions/standard_normal.hpp — N(0, I_D):
-// log N(z; 0, I) = −½‖z‖² − (D/2)·log 2π per row (MATH.md).
+// log N(z; 0, I) = −½‖z‖² − (D/2)·log 2π per row (docs/conventions.md).
 #pragma once
 
 #include <numbers>

@@ -1,6 +1,6 @@
 // include/eigenflow/flows/actnorm.hpp — activation normalization (Glow) for vectors.
 //
-// y = (x − μ) ⊙ exp(−ρ), L = −Σ ρ for every sample (MATH.md). It starts as the identity;
+// y = (x − μ) ⊙ exp(−ρ), L = −Σ ρ for every sample (docs/conventions.md). It starts as the identity;
 // initialize(batch) sets μ to the batch mean and ρ to the log of the batch standard deviation,
 // floored so that a constant feature does not blow up the scale.
 #pragma once

@@ -1,5 +1,5 @@
 // include/eigenflow/flows/affine_coupling.hpp — the affine coupling layer with a pluggable
-// conditioner and a bounded log-scale (MATH.md, "Affine coupling").
+// conditioner and a bounded log-scale (docs/conventions.md, "Affine coupling").
 //
 // Split x into the conditioning features A (left unchanged) and the transformed features B:
 //   (ŝ, t) = net(x_A [, context]),  s = b·tanh(ŝ / b),  y_B = x_B ⊙ exp(s) + t,  L = Σ s.

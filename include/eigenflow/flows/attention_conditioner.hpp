@@ -1,6 +1,6 @@
 // include/eigenflow/flows/attention_conditioner.hpp — a transformer conditioner for coupling
 // layers: self-attention across tokens made from the conditioning features, so that attention
-// really mixes information (DESIGN.md: attention over one token is only a linear map).
+// really mixes information (attention over a single token is only a linear map).
 //
 // Tokens. Conditioning feature i gives k = tokens_per_feature tokens; token (i, j) is
 //   φ(x_a[:, i]·v_{i,j} + u_{i,j}) + p_{i,j}        (width d_model each)

@@ -1,7 +1,7 @@
 // include/eigenflow/flows/composite.hpp — a stack of transforms: T_k ∘ … ∘ T_1.
 //
 // Log-dets add up; the inverse runs the layers in reverse order, each inverted (permutations
-// included), so inverse(forward(x)) = x for any stack (MATH.md, "Composition").
+// included), so inverse(forward(x)) = x for any stack (docs/conventions.md, "Composition").
 #pragma once
 
 #include <memory>

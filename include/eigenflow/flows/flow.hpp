@@ -1,5 +1,5 @@
 // include/eigenflow/flows/flow.hpp — a normalizing flow: a base density and a transform that
-// takes data to base space (MATH.md): log p(x) = log N(T(x)) + log|det ∂T/∂x|; sampling runs T⁻¹.
+// takes data to base space (docs/conventions.md): log p(x) = log N(T(x)) + log|det ∂T/∂x|; sampling runs T⁻¹.
 #pragma once
 
 #include <algorithm>

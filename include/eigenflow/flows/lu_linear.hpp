@@ -1,5 +1,5 @@
 // include/eigenflow/flows/lu_linear.hpp — an LU-decomposed learnable invertible linear layer
-// (Glow's invertible 1×1 convolution, for vectors; MATH.md, "LU linear").
+// (Glow's invertible 1×1 convolution, for vectors; docs/conventions.md, "LU linear").
 //
 // W = P·L·(U + diag(σ)), L unit lower-triangular, U strictly upper-triangular, P a fixed
 // permutation, σ = sign ⊙ exp(log_abs_scale) with the signs fixed at construction, so W stays

@@ -1,6 +1,6 @@
 // include/eigenflow/nn/concat_squash.hpp — FFJORD's time-gated linear layer.
 //
-// h = (x Wᵀ + b) ⊙ σ(t w_g + b_g) + t w_b  (MATH.md): the time both gates each output feature and
+// h = (x Wᵀ + b) ⊙ σ(t w_g + b_g) + t w_b  (docs/conventions.md): the time both gates each output feature and
 // shifts it. t is 1x1 (one time for the batch) or Mx1 (a time per sample).
 #pragma once
 

@@ -1,5 +1,5 @@
 // include/eigenflow/ode/adjoint.hpp — gradients of a loss of s(t_end) by the adjoint method
-// (MATH.md), with memory independent of the number of solver steps.
+// (docs/conventions.md), with memory independent of the number of solver steps.
 //
 // From a(t_end) = ∂L/∂s(t_end), the augmented state [s, a, a_θ] is integrated from t_end back to
 // t_start:  ds/dt = g,  da/dt = −aᵀ∂g/∂s,  da_θ/dt = −aᵀ∂g/∂θ,  a_θ(t_end) = 0,
