@@ -1,4 +1,4 @@
-// benchmarks/data_parallel.cpp — one training step split across threads (parallel::data_parallel)
+// benchmarks/data_parallel.cpp — one training step split across threads (train::data_parallel)
 // against the same step on the calling thread alone, measured in the same run.
 //
 // Models (parallel_workloads.hpp, shared with mpi_data_parallel.cpp), float, batch 512: 8
@@ -10,7 +10,7 @@
 // figures would depend on how long the benchmark runs). FFJORD is first trained for 30 seeded
 // steps, so that the field is not the random initial one.
 //
-// Variants: serial (train::accumulate_nll_gradient on the calling thread: the reference) and
+// Variants: serial (model.accumulate_gradient on the calling thread: the reference) and
 // threads:2 (data_parallel with 2 workers, each with a copy of the model; with one thread
 // data_parallel runs on the model itself, the serial path).
 // The summary prints steps per second, the speedup over serial and the parallel efficiency
@@ -37,15 +37,15 @@ using namespace eigenflow_bench;
 template <class Model>
 void run_steps(benchmark::State& bench, training_state<Model>& s, const matrix<float>& x, int threads) {
   const train::dataset<float> batch{x};
-  std::unique_ptr<parallel::data_parallel<Model>> workers;
-  if (threads > 0) workers = std::make_unique<parallel::data_parallel<Model>>(s.model, threads);
+  std::unique_ptr<train::data_parallel<Model>> workers;
+  if (threads > 0) workers = std::make_unique<train::data_parallel<Model>>(s.model, threads);
   tape<float> t;
   random_engine rng(3);
   auto step = [&] {
     const nn::parameter_list<float> params = s.model.parameters();
     params.zero_grad();
-    const train::step_result r =
-        workers ? workers->accumulate_gradient(s.model, batch, rng) : train::accumulate_nll_gradient(s.model, t, batch, rng);
+    const step_loss r =
+        workers ? workers->accumulate_gradient(s.model, batch, rng) : s.model.accumulate_gradient(batch.x, batch.context(), rng, t);
     optim::clip_grad_norm(params, 10.0f);
     s.adam.step(params);
     return r;
@@ -54,7 +54,7 @@ void run_steps(benchmark::State& bench, training_state<Model>& s, const matrix<f
   s.restore();
   double forward = 0, backward = 0, steps = 0;
   for (auto _ : bench) {
-    const train::step_result r = step();
+    const step_loss r = step();
     benchmark::DoNotOptimize(r.loss);
     bench.PauseTiming();
     s.restore();

@@ -99,10 +99,10 @@ struct trainer {
     adam = warm_adam;
   }
 
-  continuous::training_loss step() {
+  step_loss step() {
     const plain x = eight_gaussians(batch, rng);
     params.zero_grad();
-    const continuous::training_loss l = model.accumulate_gradient(x, rng);
+    const step_loss l = model.accumulate_gradient(x, rng);
     adam.step(params);
     return l;
   }
@@ -129,7 +129,7 @@ void training_iteration(benchmark::State& state) {
     state.PauseTiming();
     tr.restore();
     state.ResumeTiming();
-    const continuous::training_loss l = tr.step();
+    const step_loss l = tr.step();
     forward += double(l.forward_evaluations);
     backward += double(l.backward_evaluations);
     nll += l.nll;
@@ -393,7 +393,7 @@ memory_result gradient_memory(continuous::gradient_method method, index_t steps)
   params.zero_grad();
   memory_result r;
   r.peak = bench::peak_heap_bytes([&] {
-    const continuous::training_loss l = model.accumulate_gradient(x, rng);
+    const step_loss l = model.accumulate_gradient(x, rng);
     r.forward = l.forward_evaluations;
     r.backward = l.backward_evaluations;
   });

@@ -5,7 +5,7 @@
 //
 // The workloads are data_parallel.cpp's (parallel_workloads.hpp): 8 couplings of width 256 and
 // FFJORD's toy settings, float, batch 512. Reference: rank 0 alone takes the whole batch's steps
-// (train::accumulate_nll_gradient, clip, Adam) while the other ranks wait. Then every rank takes
+// (model.accumulate_gradient, clip, Adam) while the other ranks wait. Then every rank takes
 // its block of the batch (parallel::split_rows), gradients and loss are averaged with the one
 // MPI_Allreduce per step that train::fit makes, and every rank clips and steps. One thread per
 // rank. Every step starts from the same model (parameters and moments restored, untimed), after
@@ -47,10 +47,10 @@ step_timing time_steps(training_state<Model>& s, const train::dataset<float>& ba
   auto step = [&] {
     const nn::parameter_list<float> params = s.model.parameters();
     params.zero_grad();
-    train::step_result r = train::accumulate_nll_gradient(s.model, t, batch, rng);
+    step_loss r = s.model.accumulate_gradient(batch.x, batch.context(), rng, t);
     if (group) {
       const auto start = clock_type::now();
-      r = train::detail::average_over_processes(*group, params, r, batch.rows(), buffer);
+      r = train::average_over_processes(*group, params, r, batch.rows(), buffer);
       averaging += std::chrono::duration<double>(clock_type::now() - start).count();
     }
     optim::clip_grad_norm(params, 10.0f);

@@ -60,8 +60,8 @@ settings defaults() {
   return s;
 }
 
-flows::context<matrix<float>> with_labels(const std::vector<index_t>& labels) {
-  flows::context<matrix<float>> c;
+context<matrix<float>> with_labels(const std::vector<index_t>& labels) {
+  context<matrix<float>> c;
   c.labels = labels;
   return c;
 }

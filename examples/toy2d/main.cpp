@@ -68,16 +68,6 @@ struct settings {
   bool continuous() const { return model == "cnf" || model == "ffjord"; }
 };
 
-/// A model behind the few operations the training loop needs.
-struct trainable {
-  nn::parameter_list<float> params;
-  /// Adds the gradient of the batch loss into params; returns the loss. May append to `note`.
-  std::function<double(const matrix<float>&, random_engine&, std::string& note)> loss_and_gradient;
-  std::function<matrix<float>(const matrix<float>&)> log_prob;
-  std::function<matrix<float>(index_t, random_engine&)> sample;
-  std::string description;
-};
-
 /// A data set by name: FFJORD's eight, or "sklearn-moons" (make_moons with noise 0.05, not
 /// rescaled: the set the PyTorch reference figures in benchmarks/coupling_flow.cpp use).
 struct data_source {
@@ -103,7 +93,7 @@ void write_csv(const std::filesystem::path& path, const matrix<float>& points) {
   std::filesystem::rename(partial, path);  // no half-written file left behind
 }
 
-trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<flows::flow<float>>& holder) {
+any_model<float> coupling_model(const settings& s, random_engine& rng) {
   flows::coupling_stack_options options{.dim = 2,
                                         .couplings = s.couplings,
                                         .kind = flows::parse_coupling_kind(s.model),
@@ -111,21 +101,10 @@ trainable coupling_model(const settings& s, random_engine& rng, std::unique_ptr<
                                         .hidden_layers = 2,
                                         .hidden_activation = parse_activation(s.activation),
                                         .scale_bound = s.scale_bound};
-  holder = std::make_unique<flows::flow<float>>(flows::make_coupling_flow<float>(options, rng));
-  flows::flow<float>& f = *holder;
-  trainable m;
-  m.params = f.parameters();
-  m.description = s.model;
-  auto workers = std::make_shared<parallel::data_parallel<flows::flow<float>>>(f, s.threads);
-  m.loss_and_gradient = [&f, workers](const matrix<float>& x, random_engine& r, std::string&) {
-    return workers->accumulate_gradient(f, train::dataset<float>{x}, r).loss;
-  };
-  m.log_prob = [&f, workers](const matrix<float>& x) { return workers->log_prob(f, x); };
-  m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
-  return m;
+  return flows::make_coupling_flow<float>(options, rng);
 }
 
-trainable continuous_model(const settings& s, random_engine& rng, std::unique_ptr<continuous::cnf<float>>& holder) {
+any_model<float> continuous_model(const settings& s, random_engine& rng) {
   continuous::continuous_flow_spec spec;
   spec.dynamics = continuous::parse_dynamics_kind(s.dynamics);
   spec.network.hidden.assign(static_cast<std::size_t>(s.hidden_layers), s.hidden);
@@ -143,34 +122,26 @@ trainable continuous_model(const settings& s, random_engine& rng, std::unique_pt
     throw value_error("--learn-time must be auto, on or off, got '" + s.learn_time + "'");
   }
   spec.model.learn_end_time = s.learn_time == "auto" ? (s.kinetic == 0 && s.jacobian == 0) : s.learn_time == "on";
-  holder = std::make_unique<continuous::cnf<float>>(continuous::make_continuous_flow<float>(2, rng, spec));
-  continuous::cnf<float>& f = *holder;
-  trainable m;
-  m.params = f.parameters();
-  m.description = s.model + " (" + f.dynamics_function().describe() + ", " + s.solver + ", " + s.grad + ", " +
-                  continuous::to_string(spec.model.training_trace) + " trace, T " +
-                  (spec.model.learn_end_time ? "learned" : "fixed") + ")";
-  auto workers = std::make_shared<parallel::data_parallel<continuous::cnf<float>>>(f, s.threads);
-  m.loss_and_gradient = [&f, workers](const matrix<float>& x, random_engine& r, std::string& note) {
-    const train::step_result l = workers->accumulate_gradient(f, train::dataset<float>{x}, r);
-    char buffer[96];
-    std::snprintf(buffer, sizeof buffer, "  nfe %3ld+%-3ld  T %.3f", static_cast<long>(l.forward_evaluations),
-                  static_cast<long>(l.backward_evaluations), double(f.end_time()));
-    note = buffer;
-    return l.loss;
-  };
-  m.log_prob = [&f, workers](const matrix<float>& x) { return workers->log_prob(f, x); };
-  m.sample = [&f](index_t n, random_engine& r) { return f.sample(n, r); };
-  return m;
+  return continuous::make_continuous_flow<float>(2, rng, spec);
+}
+
+/// What the progress lines call the model.
+std::string description_of(const settings& s, const any_model<float>& model) {
+  const auto* f = model.get_if<continuous::cnf<float>>();
+  if (f == nullptr) return s.model;
+  return s.model + " (" + f->dynamics_function().describe() + ", " + s.solver + ", " + s.grad + ", " +
+         continuous::to_string(f->options().training_trace) + " trace, T " +
+         (f->options().learn_end_time ? "learned" : "fixed") + ")";
 }
 
 /// density.png (the model's density on a grid), samples.png (data beside samples) and, for
 /// continuous flows, trajectories.png (base points carried to the data over time).
-void draw_pictures(const std::filesystem::path& out, const settings& s, const trainable& model,
-                   const continuous::cnf<float>* ode_flow, const matrix<float>& data, const matrix<float>& samples) {
+void draw_pictures(const std::filesystem::path& out, const settings& s, train::data_parallel<any_model<float>>& workers,
+                   const any_model<float>& model, const matrix<float>& data, const matrix<float>& samples) {
+  const auto* ode_flow = model.get_if<continuous::cnf<float>>();
   const plot::view v = plot::bounds_of(data, 0.1, true);
   const int pixels = s.picture_pixels;
-  plot::write_png(out / "density.png", plot::density_heatmap<float>([&](const matrix<float>& grid) { return model.log_prob(grid); }, v, pixels));
+  plot::write_png(out / "density.png", plot::density_heatmap<float>([&](const matrix<float>& grid) { return workers.log_prob(model, grid); }, v, pixels));
   const matrix<float> shown_data = data.topRows(std::min<index_t>(data.rows(), samples.rows()));
   plot::write_png(out / "samples.png",
                   plot::side_by_side({plot::scatter(shown_data, v, pixels, plot::rgb{40, 40, 40}),
@@ -188,37 +159,42 @@ void draw_pictures(const std::filesystem::path& out, const settings& s, const tr
 int run(const settings& s) {
   const data_source set{s.data};
   if (s.data != "sklearn-moons") data::parse_toy2d(s.data);  // an unknown name fails before training
-  if (s.schedule != "cosine" && s.schedule != "constant") {
-    throw value_error("unknown schedule '" + s.schedule + "' (known: cosine, constant)");
-  }
+  const train::schedule_kind schedule = train::parse_schedule_kind(s.schedule);  // an unknown name fails before training
   if (!s.continuous() && s.model != "coupling" && s.model != "residual" && s.model != "attention") {
     throw value_error("unknown model '" + s.model + "' (known: coupling, residual, attention, cnf, ffjord)");
   }
   random_engine rng(s.seed);
-  std::unique_ptr<flows::flow<float>> coupling;
-  std::unique_ptr<continuous::cnf<float>> ode_flow;
-  trainable model = s.continuous() ? continuous_model(s, rng, ode_flow) : coupling_model(s, rng, coupling);
-  auto& params = model.params;
-  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld on %d thread%s\n", model.description.c_str(),
+  any_model<float> model = s.continuous() ? continuous_model(s, rng) : coupling_model(s, rng);
+  const nn::parameter_list<float> params = model.parameters();
+  std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld on %d thread%s\n", description_of(s, model).c_str(),
               s.data.c_str(), static_cast<long>(params.count()), s.iters, static_cast<long>(s.batch), s.threads,
               s.threads == 1 ? "" : "s");
 
   optim::adam<float> adam({.learning_rate = static_cast<float>(s.lr), .weight_decay = static_cast<float>(s.weight_decay)});
-  const optim::warmup_cosine_schedule<float> schedule(static_cast<float>(s.lr), s.iters / 50, s.iters,
-                                                      static_cast<float>(s.lr) * 0.01f);
-  optim::finite_guard guard(optim::finite_guard::policy::throw_error);
+  train::trainer_options schedule_options;  // the trainer's schedule: the one rule for the learning rate
+  schedule_options.learning_rate = s.lr;
+  schedule_options.schedule = schedule;
+  schedule_options.warmup = s.iters / 50;
+  schedule_options.iterations = s.iters;
+  const train::learning_rate_schedule rate_at = train::make_schedule(schedule_options);
+  // Fresh data every step (the toy sets are infinite), so the loop is the trainer's step alone.
+  parallel::single_process alone;
+  train::gradient_step<any_model<float>, optim::adam<float>> step(model, adam, {.clip = s.clip, .threads = s.threads}, alone);
+  const auto* ode_flow = model.get_if<continuous::cnf<float>>();
   const int report_every = std::max(1, s.iters / 20);
   const auto start = clock_type::now();
   double running = 0;
   for (int it = 1; it <= s.iters; ++it) {
-    const matrix<float> x = set(s.batch, rng);
-    params.zero_grad();
+    const train::dataset<float> batch{set(s.batch, rng)};
+    const step_loss l = step(batch, static_cast<float>(rate_at(it - 1)), rng).loss;
     std::string note;
-    const double loss = model.loss_and_gradient(x, rng, note);
-    guard.check(static_cast<float>(loss), params);
-    optim::clip_grad_norm(params, static_cast<float>(s.clip));
-    if (s.schedule == "cosine") adam.set_learning_rate(schedule(it - 1));
-    adam.step(params);
+    if (ode_flow != nullptr) {
+      char buffer[96];
+      std::snprintf(buffer, sizeof buffer, "  nfe %3ld+%-3ld  T %.3f", static_cast<long>(l.forward_evaluations),
+                    static_cast<long>(l.backward_evaluations), double(ode_flow->end_time()));
+      note = buffer;
+    }
+    const double loss = l.loss;
     running += loss;
     if (it % report_every == 0 || it == s.iters) {
       const double elapsed = seconds_since(start);
@@ -239,10 +215,10 @@ int run(const settings& s) {
   random_engine test_rng(s.seed + 1);  // another seed: fresh data never seen in training
   const matrix<float> test = set(s.test_samples, test_rng);
   const auto eval_start = clock_type::now();
-  const double nll = -model.log_prob(test).cast<double>().mean();
+  const double nll = -step.workers().log_prob(model, test).cast<double>().mean();
   std::printf("log_prob of %ld samples: %.1f ms\n", static_cast<long>(s.test_samples), 1e3 * seconds_since(eval_start));
 
-  draw_pictures(out, s, model, ode_flow.get(), test, samples);
+  draw_pictures(out, s, step.workers(), model, test, samples);
   std::printf("samples and pictures written to %s\n", out.c_str());
   std::printf("test_nll: %.4f\n", nll);
   return 0;

@@ -5,14 +5,17 @@
 // (eigenflow/plot.hpp) are not included here: they need stb_image_write (libstb-dev).
 #pragma once
 
+#include "eigenflow/any_model.hpp"
 #include "eigenflow/autodiff.hpp"
 #include "eigenflow/continuous.hpp"
 #include "eigenflow/data.hpp"
+#include "eigenflow/density.hpp"
 #include "eigenflow/distributions.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows.hpp"
 #include "eigenflow/io.hpp"
 #include "eigenflow/matrix.hpp"
+#include "eigenflow/model.hpp"
 #include "eigenflow/nn.hpp"
 #include "eigenflow/ode.hpp"
 #include "eigenflow/optim.hpp"

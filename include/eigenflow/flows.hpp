@@ -7,7 +7,6 @@
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conditioner.hpp"
-#include "eigenflow/flows/context.hpp"
 #include "eigenflow/flows/flow.hpp"
 #include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"

@@ -6,5 +6,6 @@
 #include "eigenflow/optim/clip.hpp"
 #include "eigenflow/optim/finite_guard.hpp"
 #include "eigenflow/optim/optimizer_state.hpp"
+#include "eigenflow/optim/optimizer.hpp"
 #include "eigenflow/optim/schedule.hpp"
 #include "eigenflow/optim/sgd.hpp"

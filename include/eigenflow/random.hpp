@@ -7,8 +7,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "eigenflow/matrix.hpp"
 
@@ -32,6 +35,35 @@ inline double standard_normal(random_engine& rng) {
 
 /// ±1 with equal probability (Rademacher).
 inline double rademacher(random_engine& rng) { return (rng() >> 63) != 0 ? 1.0 : -1.0; }
+
+/// Uniform integer in [0, bound), without modulo bias: raw draws below 2^64 mod bound are
+/// rejected, so the accepted range is a whole number of copies of [0, bound).
+inline std::uint64_t uniform_below(std::uint64_t bound, random_engine& rng) {
+  const std::uint64_t reject_below = (std::numeric_limits<std::uint64_t>::max() - bound + 1) % bound;
+  for (;;) {
+    const std::uint64_t x = rng();
+    if (x >= reject_below) return x % bound;
+  }
+}
+
+/// Fisher–Yates over positions 0..n-1: swap(i, j) for i = n-1 down to 1, j uniform in [0, i]
+/// (skipped when j == i). Written out because std::shuffle's algorithm differs between standard
+/// libraries; with this a seed gives the same order everywhere.
+template <class Swap>
+void shuffle_positions(index_t n, random_engine& rng, Swap&& swap) {
+  for (index_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<index_t>(uniform_below(static_cast<std::uint64_t>(i) + 1, rng));
+    if (j != i) swap(i, j);
+  }
+}
+
+/// Shuffles `items` in place (shuffle_positions).
+template <class T>
+void shuffle(std::vector<T>& items, random_engine& rng) {
+  shuffle_positions(static_cast<index_t>(items.size()), rng, [&](index_t i, index_t j) {
+    std::swap(items[static_cast<std::size_t>(i)], items[static_cast<std::size_t>(j)]);
+  });
+}
 
 /// A rows×cols matrix of standard normal draws, filled column by column.
 template <class Scalar>

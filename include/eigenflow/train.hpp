@@ -1,8 +1,14 @@
-// include/eigenflow/train.hpp — the training loop (mini-batches, Adam, clipping, schedules,
-// evaluation, best model, early stopping) and its progress display.
+// include/eigenflow/train.hpp — training any density model: data sets and their shards, batches,
+// the data-parallel gradient step, evaluation and model selection, the training loop and its
+// progress display.
 #pragma once
 
+#include "eigenflow/train/batch_source.hpp"
+#include "eigenflow/train/data_parallel.hpp"
 #include "eigenflow/train/dataset.hpp"
+#include "eigenflow/train/evaluator.hpp"
 #include "eigenflow/train/gradient_step.hpp"
+#include "eigenflow/train/process_agreement.hpp"
 #include "eigenflow/train/progress.hpp"
+#include "eigenflow/train/shard.hpp"
 #include "eigenflow/train/trainer.hpp"

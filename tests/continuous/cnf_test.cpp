@@ -5,12 +5,14 @@
 #include <cmath>
 #include <unsupported/Eigen/MatrixFunctions>
 
+#include "eigenflow/autodiff/gradient_check.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/autodiff/ops/unary.hpp"
 #include "eigenflow/continuous.hpp"
 #include "eigenflow/data/toy2d.hpp"
 #include "eigenflow/distributions/standard_normal.hpp"
 #include "eigenflow/optim/adam.hpp"
+#include "support/conditional_models.hpp"
 
 namespace {
 
@@ -90,12 +92,12 @@ TEST_CASE("cnf: linear dynamics match the closed form for every solver", "[conti
     const matrix<double> expected_log_p =
         (-0.5 * z.rowwise().squaredNorm()).array() - std::log(2 * M_PI) - 0.7 * trace;
     INFO(ode::to_string(m));
-    const flows::transformed<matrix<double>> forward = model.forward(x);
+    const transformed<matrix<double>> forward = model.forward(x);
     CHECK((forward.value - z).cwiseAbs().maxCoeff() < 10 * tolerance * (1 + z.cwiseAbs().maxCoeff()));
     CHECK((forward.log_det.array() + 0.7 * trace).abs().maxCoeff() < 10 * tolerance);
     CHECK((model.log_prob(x) - expected_log_p).cwiseAbs().maxCoeff() < 10 * tolerance * 10);
     // The other direction: log|det ∂x/∂z| = +T·tr A.
-    const flows::transformed<matrix<double>> inverse = model.inverse(z);
+    const transformed<matrix<double>> inverse = model.inverse(z);
     CHECK((inverse.value - x).cwiseAbs().maxCoeff() < 10 * tolerance * (1 + x.cwiseAbs().maxCoeff()));
     CHECK((inverse.log_det.array() - 0.7 * trace).abs().maxCoeff() < 10 * tolerance);
     CHECK(model.last_solve().evaluations > 0);
@@ -133,12 +135,12 @@ TEST_CASE("cnf: Hutchinson's estimate is unbiased for the exact trace", "[contin
 namespace {
 
 /// Central differences of the training loss over every k-th parameter entry (same noise each time).
-void check_training_gradient(cnf<double>& model, const matrix<double>& x, const flows::context<matrix<double>>& c,
+void check_training_gradient(cnf<double>& model, const matrix<double>& x, const context<matrix<double>>& c,
                              double tolerance, index_t stride) {
   const nn::parameter_list<double> params = model.parameters();
   params.zero_grad();
   random_engine noise(99);
-  const training_loss loss = model.accumulate_gradient(x, noise, c);
+  const step_loss loss = model.accumulate_gradient(x, noise, c);
   CHECK(loss.forward_evaluations > 0);
   const vector<double> gradient = params.flatten_grads();
   const vector<double> theta = params.flatten_values();
@@ -162,7 +164,7 @@ void check_training_gradient(cnf<double>& model, const matrix<double>& x, const 
   CHECK(worst < tolerance);
 }
 
-vector<double> gradient_of(cnf<double>& model, const matrix<double>& x, const flows::context<matrix<double>>& c) {
+vector<double> gradient_of(cnf<double>& model, const matrix<double>& x, const context<matrix<double>>& c) {
   const nn::parameter_list<double> params = model.parameters();
   params.zero_grad();
   random_engine noise(99);
@@ -178,7 +180,7 @@ TEST_CASE("cnf: adjoint, backprop and finite-difference gradients agree", "[cont
   struct variant {
     const char* name;
     trace_estimator trace;
-    flows::condition_spec condition;
+    condition_spec condition;
     bool regularized;
   };
   for (const variant v : {variant{"cnf (exact trace)", trace_estimator::exact, {}, false},
@@ -202,7 +204,7 @@ TEST_CASE("cnf: adjoint, backprop and finite-difference gradients agree", "[cont
 
     const std::vector<index_t> labels{0, 2, 1, 2};
     const matrix<double> features = normal_matrix<double>(4, 2, rng);
-    flows::context<matrix<double>> c;
+    context<matrix<double>> c;
     if (v.condition.classes > 0) c = {labels, &features};
 
     const vector<double> by_adjoint = gradient_of(adjoint, x, c);
@@ -242,7 +244,7 @@ TEST_CASE("cnf: sampling, log_prob and the inverse are consistent", "[continuous
   const auto [x, log_p] = model.sample_and_log_prob(50, draw_a);
   CHECK((model.sample(50, draw_b) - x).cwiseAbs().maxCoeff() < 1e-7);
   CHECK((model.log_prob(x) - log_p).cwiseAbs().maxCoeff() < 1e-6);
-  const flows::transformed<matrix<double>> back = model.forward(x);
+  const transformed<matrix<double>> back = model.forward(x);
   random_engine draw_c(1);
   const matrix<double> z = model.base().sample(50, draw_c);
   CHECK((back.value - z).cwiseAbs().maxCoeff() < 1e-6);
@@ -296,7 +298,7 @@ TEST_CASE("cnf: kinetic and Jacobian regularization lower the evaluation count",
     outcome out;
     for (int step = 0; step < 100; ++step) {
       model.parameters().zero_grad();
-      const training_loss l = model.accumulate_gradient(data::sample_toy2d<float>(data::toy2d::eight_gaussians, 64, rng), rng);
+      const step_loss l = model.accumulate_gradient(data::sample_toy2d<float>(data::toy2d::eight_gaussians, 64, rng), rng);
       adam.step(model.parameters());
       if (step >= 80) out.training += l.forward_evaluations + l.backward_evaluations;
     }
@@ -354,4 +356,60 @@ TEST_CASE("cnf: bad input and failing solves throw clear errors", "[continuous]"
   CHECK_THROWS_AS(parse_trace_estimator("stochastic"), value_error);
   CHECK_THROWS_AS(parse_gradient_method("reverse"), value_error);
   CHECK_THROWS_AS(model.sample(0, rng), value_error);
+}
+
+TEST_CASE("cnf: log_prob on the tape equals the plain one, with exact gradients in x and the parameters", "[continuous]") {
+  random_engine rng(31);
+  const matrix<double> x = normal_matrix<double>(4, 3, rng);
+  const std::vector<index_t> labels{0, 2, 1, 2};
+  context<matrix<double>> c;
+  c.labels = labels;
+  context<var<double>> c_on_tape;
+  c_on_tape.labels = labels;
+
+  // Adaptive solver, learned T: the replayed steps reproduce the plain solve's value.
+  continuous_flow_spec spec;
+  spec.network.hidden = {8};
+  spec.network.condition = {.classes = 3};
+  spec.model.evaluation_solver.atol = spec.model.evaluation_solver.rtol = 1e-8;
+  const cnf<double> adaptive = make_ffjord<double>(3, rng, spec);
+  tape<double> t;
+  const var<double> on_tape = adaptive.log_prob(t.constant_view(x), c_on_tape);
+  CHECK((on_tape.value() - adaptive.log_prob(x, c)).cwiseAbs().maxCoeff() < 1e-12);
+
+  // Fixed steps: the discretized log-density is a smooth function of x and θ (T included), so
+  // its tape gradient must match central differences.
+  cnf<double> model = eigenflow::test::fixed_step_cnf(32, 5);
+  matrix<double> x_value = x, x_grad = matrix<double>::Zero(4, 3);
+  std::vector<gradient_target> targets{{&x_value, &x_grad, "x"}};
+  for (nn::parameter<double>* p : model.parameters()) targets.push_back({&p->value, &p->grad, p->name});
+  const gradient_check_result r = check_gradients(
+      [&](tape<double>& tp) { return model.log_prob(tp.leaf(x_value, x_grad), c_on_tape); }, targets);
+  INFO(r.worst);
+  CHECK(r.passed);
+  CHECK(model.parameters().size() > 2);
+  CHECK(model.options().learn_end_time);  // the end time's gradient is among those checked
+}
+
+TEST_CASE("cnf: the const view of the parameters is the model's list, and follows copies and moves", "[continuous]") {
+  cnf<double> model = eigenflow::test::fixed_step_cnf(33);
+  const cnf<double>& fixed = model;
+  REQUIRE(fixed.parameters().size() == model.parameters().size());
+  CHECK(&fixed.parameters()[0] == &model.parameters()[0]);
+  CHECK(fixed.parameters().flatten_values() == model.parameters().flatten_values());
+  // τ (a member of the object) is listed by a moved cnf as its own.
+  cnf<double> moved = std::move(model);
+  nn::parameter_list<double> list = moved.parameters();
+  const vector<double> values = list.flatten_values();
+  list.assign_values(values * 1.5);
+  CHECK(moved.end_time() == Approx(1.5 * 1.5 * double(values(values.size() - 1) * values(values.size() - 1))));
+  cnf<double> copy = moved;  // a copy's list points into the copy
+  copy.parameters().assign_values(values);
+  CHECK(copy.parameters().flatten_values() == values);
+  CHECK(moved.parameters().flatten_values() == values * 1.5);
+  // Turning the learned end time off drops τ from the list.
+  cnf_options o = moved.options();
+  o.learn_end_time = false;
+  moved.set_options(o);
+  CHECK(moved.parameters().size() == list.size() - 1);
 }

@@ -20,8 +20,6 @@
 #include "support/check_ad.hpp"
 
 using namespace eigenflow;
-using continuous::condition_spec;
-using continuous::context;
 using continuous::dynamics_options;
 using eigenflow::test::check_ad;
 using eigenflow::test::check_parameter_gradients;

@@ -46,15 +46,15 @@ void check_matches_one_process(MakeModel make, int threads) {
 
   auto reference = make(7u);
   auto ref_adam = train::make_optimizer<double>(o);
-  const auto ref_summary = train::fit<double>(reference, ref_adam, data, &validation, o);
+  const auto ref_summary = train::fit(reference, ref_adam, data, &validation, o);
 
   auto model = make(7u + static_cast<unsigned>(world->rank()));
   auto adam = train::make_optimizer<double>(o);
   o.processes = world;
-  const auto shard = parallel::shard(data, *world);
-  const auto validation_shard = parallel::shard(validation, *world);
+  const auto shard = train::shard(data, *world);
+  const auto validation_shard = train::shard(validation, *world);
   CHECK(shard.rows() == (world->rank() == 0 ? 23 : 22));
-  const auto summary = train::fit<double>(model, adam, shard, &validation_shard, o);
+  const auto summary = train::fit(model, adam, shard, &validation_shard, o);
 
   const vector<double> expected = reference.parameters().flatten_values();
   const vector<double> got = model.parameters().flatten_values();
@@ -122,7 +122,7 @@ TEST_CASE("mpi: drifting parameters stop every rank with a clear error", "[distr
   o.processes = &group;
   auto model = coupling_flow(7);
   auto adam = train::make_optimizer<double>(o);
-  CHECK_THROWS_WITH(train::fit<double>(model, adam, parallel::shard(data, group), nullptr, o),
+  CHECK_THROWS_WITH(train::fit(model, adam, train::shard(data, group), nullptr, o),
                     Catch::Contains("parameters of the 2 processes differ after iteration 3"));
 }
 
@@ -133,7 +133,7 @@ TEST_CASE("mpi: ranks started with different settings stop with a clear error", 
   o.processes = world;
   auto model = coupling_flow(7);
   auto adam = train::make_optimizer<double>(o);
-  CHECK_THROWS_AS(train::fit<double>(model, adam, parallel::shard(data, *world), nullptr, o), parallel::distributed_error);
+  CHECK_THROWS_AS(train::fit(model, adam, train::shard(data, *world), nullptr, o), parallel::distributed_error);
 }
 
 int main(int argc, char** argv) {

@@ -26,7 +26,7 @@ using eigenflow::test::uniform;
 
 namespace {
 
-flows::attention_conditioner_options small_attention(flows::condition_spec condition = {}, index_t per_feature = 0) {
+flows::attention_conditioner_options small_attention(condition_spec condition = {}, index_t per_feature = 0) {
   return {.d_model = 8, .heads = 2, .head_dim = 4, .tokens_per_feature = per_feature, .mlp_hidden = 8,
           .hidden_activation = activation::tanh, .condition = condition, .embedding_dim = 3};
 }

@@ -21,13 +21,13 @@ inline void randomize(const nn::parameter_list<double>& params, std::uint64_t se
 
 /// The per-sample Jacobians ∂y/∂x of a transform at x (D reverse passes on the tape).
 inline std::vector<matrix<double>> jacobians(const flows::transform<double>& t, const matrix<double>& x,
-                                             const flows::context<matrix<double>>& c, bool inverse) {
+                                             const context<matrix<double>>& c, bool inverse) {
   const index_t n = x.rows(), d = x.cols();
   std::vector<matrix<double>> out(static_cast<std::size_t>(n), matrix<double>(d, d));
   tape<double> tp;
   const var<double> xv = tp.variable(x);
   const var<double> features = c.features ? tp.constant(*c.features) : var<double>();
-  const flows::context<var<double>> cv{c.labels, c.features ? &features : nullptr};
+  const context<var<double>> cv{c.labels, c.features ? &features : nullptr};
   const var<double> y = inverse ? t.inverse(xv, cv).value : t.forward(xv, cv).value;
   for (index_t j = 0; j < d; ++j) {
     tp.zero_adjoints();
@@ -41,7 +41,7 @@ inline std::vector<matrix<double>> jacobians(const flows::transform<double>& t, 
 }
 
 inline void check_bijection(const flows::transform<double>& t, const matrix<double>& x,
-                            const flows::context<matrix<double>>& c = {}) {
+                            const context<matrix<double>>& c = {}) {
   INFO(t.describe());
   const auto fwd = t.forward(x, c);
   const auto back = t.inverse(fwd.value, c);
@@ -64,7 +64,7 @@ inline void check_bijection(const flows::transform<double>& t, const matrix<doub
   // Plain and tape agree.
   tape<double> tp;
   const var<double> features = c.features ? tp.constant(*c.features) : var<double>();
-  const flows::context<var<double>> cv{c.labels, c.features ? &features : nullptr};
+  const context<var<double>> cv{c.labels, c.features ? &features : nullptr};
   const auto on_tape = t.forward(tp.constant(x), cv);
   CHECK((matrix<double>(on_tape.value.value()) - fwd.value).cwiseAbs().maxCoeff() < 1e-14);
   CHECK((matrix<double>(on_tape.log_det.value()) - fwd.log_det).cwiseAbs().maxCoeff() < 1e-14);

@@ -22,7 +22,7 @@ namespace {
 
 /// A RealNVP-style stack: couplings on alternating halves with a reverse permutation between.
 template <class S>
-flows::flow<S> small_flow(index_t dim, int couplings, random_engine& rng, flows::condition_spec condition = {},
+flows::flow<S> small_flow(index_t dim, int couplings, random_engine& rng, condition_spec condition = {},
                           index_t hidden = 16) {
   auto stack = std::make_unique<flows::composite<S>>(dim);
   for (int k = 0; k < couplings; ++k) {
@@ -58,7 +58,7 @@ std::pair<double, double> train_on_blobs(flows::flow<double>& model, bool condit
     const matrix<double> x = blobs(labels, rng);
     t.clear();
     params.zero_grad();
-    const flows::context<var<double>> c{.labels = conditional ? std::span<const index_t>(labels) : std::span<const index_t>()};
+    const context<var<double>> c{.labels = conditional ? std::span<const index_t>(labels) : std::span<const index_t>()};
     const var<double> loss = neg(mean(model.log_prob(t.constant_view(x), c)));
     t.backward(loss);
     adam.step(params);
@@ -180,4 +180,28 @@ TEST_CASE("bad input: width, NaN/Inf, class ids, context rows", "[flows][flow][e
   CHECK_THROWS_AS(model.sample(0, rng, {}), value_error);
   auto unconditional = small_flow<double>(2, 1, rng);
   CHECK_THROWS_WITH(unconditional.log_prob(x, {.labels = labels}), Catch::Contains("not class-conditional"));
+}
+
+TEST_CASE("flow: a density_model whose const view lists the same parameters through copies and moves", "[flows]") {
+  static_assert(density_model<flows::flow<float>> && density_model<flows::flow<double>>);
+  random_engine rng(71);
+  flows::flow<double> model = small_flow<double>(3, 2, rng);
+  const flows::flow<double>& fixed = model;
+  REQUIRE(fixed.parameters().size() == model.parameters().size());
+  CHECK(&fixed.parameters()[1] == &model.parameters()[1]);
+  const matrix<double> x = normal_matrix<double>(6, 3, rng);
+  const matrix<double> before = model.log_prob(x);
+
+  flows::flow<double> moved = std::move(model);  // the layers stay where they are
+  CHECK(moved.log_prob(x) == before);
+  randomize(moved.parameters(), 72);  // the output layers start at zero: give them values
+  CHECK(moved.log_prob(x) != before);
+  flows::flow<double> copy = moved;  // a copy's list points into the copy
+  copy.parameters().assign_values(copy.parameters().flatten_values() * 0.0);
+  CHECK(copy.log_prob(x) != moved.log_prob(x));
+  CHECK(moved.parameters().flatten_values() != copy.parameters().flatten_values());
+  copy = moved;  // assignment too
+  CHECK(copy.log_prob(x) == moved.log_prob(x));
+  copy.parameters()[0].value.setConstant(3);
+  CHECK(moved.parameters()[0].value != copy.parameters()[0].value);
 }

@@ -16,12 +16,12 @@ using eigenflow::test::uniform;
 
 namespace {
 
-flows::conditioner_options small_net(flows::condition_spec condition = {}) {
+flows::conditioner_options small_net(condition_spec condition = {}) {
   return {.hidden = {16, 16}, .hidden_activation = activation::tanh, .condition = condition, .embedding_dim = 3};
 }
 
 flows::affine_coupling<double> mlp_coupling(index_t dim, std::vector<index_t> b, random_engine& rng,
-                                            flows::condition_spec condition = {}, double bound = 2.0) {
+                                            condition_spec condition = {}, double bound = 2.0) {
   const index_t nb = static_cast<index_t>(b.size());
   auto net = std::make_unique<flows::mlp_conditioner<double>>("c", dim - nb, 2 * nb, small_net(condition), rng);
   return flows::affine_coupling<double>(dim, std::move(b), std::move(net), bound);

@@ -99,7 +99,7 @@ checkpoint<Scalar> toy_checkpoint() {
     set_gradients(model.parameters(), t);
     opt.step(model.parameters());
   }
-  return eigenflow::io::make_checkpoint(model, {{"iterations", "2"}, {"data", "moons.csv"}}, opt.export_state());
+  return eigenflow::io::make_checkpoint(model.describe(), model.parameters(), {{"iterations", "2"}, {"data", "moons.csv"}}, opt.export_state());
 }
 
 // Offsets in the encoding of toy_checkpoint(): header 32, architecture "toy" (8 + 3),
@@ -225,7 +225,7 @@ TEST_CASE("checkpoints without optimizer state, metadata or elements round trip"
   extreme.value << std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min();
   const parameter_list<double> params({&empty, &scalar, &extreme});
 
-  const auto saved = eigenflow::io::make_checkpoint<double>("", params);
+  const auto saved = eigenflow::io::make_checkpoint("", params);
   eigenflow::io::save_checkpoint(dir.path / "a.ckpt", saved);
   const auto loaded = eigenflow::io::load_checkpoint<double>(dir.path / "a.ckpt");
   require_equal(loaded, saved);
@@ -258,19 +258,20 @@ TEST_CASE("saving a non-finite model is refused and keeps the previous checkpoin
   scratch_dir dir;
   const fs::path file = dir.path / "model.ckpt";
   toy_model<double> model;
-  eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model));
+  eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model.describe(), model.parameters()));
   const std::string before = read_bytes(file);
 
   model.bias.value(0, 2) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_MATCHES(eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model)), value_error,
-                       message_contains("parameter 'bias' (#1) is not finite at (0, 2)"));
+  CHECK_THROWS_MATCHES(eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model.describe(), model.parameters())), value_error,
+                       message_contains("parameter 'bias' (#1) is not finite at row 0, column 2") &&
+                           message_contains("(a checkpoint of a diverged model is refused)"));
   CHECK(read_bytes(file) == before);
   CHECK(dir.files() == std::vector<std::string>{"model.ckpt"});
 
   auto with_state = toy_checkpoint<double>();
   with_state.optimizer->tensors[1].second(0, 0) = std::numeric_limits<double>::infinity();
   CHECK_THROWS_MATCHES(eigenflow::io::save_checkpoint(file, with_state), value_error,
-                       message_contains("optimizer tensor 'weight/exp_avg_sq' is not finite at (0, 0)"));
+                       message_contains("optimizer tensor 'weight/exp_avg_sq' is not finite at row 0, column 0 (inf)"));
   CHECK(read_bytes(file) == before);
   CHECK(dir.files() == std::vector<std::string>{"model.ckpt"});
 
@@ -352,11 +353,11 @@ TEST_CASE("corrupt lengths behind a valid checksum are refused without allocatin
     return eigenflow::io::decode_checkpoint<double>(bytes);
   };
   // Sanity of the offsets: the fields hold what the toy checkpoint wrote.
-  REQUIRE(eigenflow::io::detail::read_u64_at(good, architecture_length_at) == 3);
-  REQUIRE(eigenflow::io::detail::read_u64_at(good, metadata_count_at) == 2);
-  REQUIRE(eigenflow::io::detail::read_u64_at(good, parameter_count_at) == 2);
-  REQUIRE(eigenflow::io::detail::read_u64_at(good, first_rows_at) == 2);
-  REQUIRE(eigenflow::io::detail::read_u64_at(good, first_rows_at + 8) == 3);
+  REQUIRE(eigenflow::io::detail::read_at<std::uint64_t>(good, architecture_length_at) == 3);
+  REQUIRE(eigenflow::io::detail::read_at<std::uint64_t>(good, metadata_count_at) == 2);
+  REQUIRE(eigenflow::io::detail::read_at<std::uint64_t>(good, parameter_count_at) == 2);
+  REQUIRE(eigenflow::io::detail::read_at<std::uint64_t>(good, first_rows_at) == 2);
+  REQUIRE(eigenflow::io::detail::read_at<std::uint64_t>(good, first_rows_at + 8) == 3);
 
   const std::uint64_t huge = std::uint64_t{1} << 62;
   // A bad_alloc or a crash here would fail the test: only io_error is accepted.
@@ -433,7 +434,7 @@ TEST_CASE("restoring into another architecture or parameter layout is refused an
 
   // Same architecture string, other parameters: the checks after the architecture.
   toy_model<double> saved_model;
-  eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(saved_model));
+  eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(saved_model.describe(), saved_model.parameters()));
   const auto loaded = eigenflow::io::load_checkpoint<double>(file);
   parameter<double> weight{"weight", matrix<double>::Zero(2, 3)};
 

@@ -556,7 +556,8 @@ TEST_CASE("csv: write_csv checks before writing, and a failed write keeps the ol
   m(1, 0) = std::numeric_limits<double>::quiet_NaN();
   REQUIRE_THROWS_AS(eigenflow::io::write_csv(file, m), eigenflow::value_error);
   REQUIRE_THROWS_WITH(eigenflow::io::write_csv(file, m),
-                      Contains(file.string()) && Contains("row 1, column 0 is not finite"));
+                      Contains(file.string()) && Contains("a value is not finite at row 1, column 0 (nan)") &&
+                          Contains("read_csv would reject the file"));
 
   const fs::path nowhere = dir / "missing" / "t.csv";
   REQUIRE_THROWS_IO(eigenflow::io::write_csv(nowhere, arange_2x3()),

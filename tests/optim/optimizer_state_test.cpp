@@ -168,7 +168,7 @@ TEST_CASE("importing a state that does not fit throws and changes nothing", "[op
     refuses(wrong, Contains("step = -1"), false);
     wrong = good;
     wrong.tensors[1].second(0, 0) = std::numeric_limits<double>::quiet_NaN();
-    refuses(wrong, Contains("non-finite"), false);
+    refuses(wrong, Contains("state tensor 'weight/exp_avg_sq' is not finite at row 0, column 0"), false);
   }
   SECTION("sgd states with and without momentum buffers do not mix") {
     sgd<double> with_momentum({.momentum = 0.9});

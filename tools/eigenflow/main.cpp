@@ -61,14 +61,6 @@ struct train_settings {
   std::string out;
 };
 
-train::progress_mode parse_progress(const std::string& name) {
-  if (name == "auto") return train::progress_mode::automatic;
-  if (name == "bar") return train::progress_mode::bar;
-  if (name == "lines") return train::progress_mode::lines;
-  if (name == "quiet") return train::progress_mode::quiet;
-  throw value_error("unknown progress '" + name + "' (known: auto, bar, lines, quiet)");
-}
-
 /// Class ids must be 0..C-1; returns the rows per class.
 std::vector<double> count_classes(const std::vector<index_t>& labels) {
   const index_t classes = *std::max_element(labels.begin(), labels.end()) + 1;
@@ -125,7 +117,7 @@ void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_met
 int train_command(const train_settings& s, parallel::process_group& group) {
   cli::check_model_kind(s.model);
   if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
-  const train::progress_mode progress = parse_progress(s.progress);
+  const train::progress_mode progress = train::parse_progress_mode(s.progress);
   const cli::table<Scalar> table = cli::read_table<Scalar>(s.data, s.label_col);
   const index_t n = table.values.rows();
   const index_t held_out = static_cast<index_t>(std::llround(s.holdout * double(n)));
@@ -183,7 +175,7 @@ int train_command(const train_settings& s, parallel::process_group& group) {
   std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out\n", s.model.c_str(),
               s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
-              static_cast<long>(model.parameters().count()), static_cast<long>(held_out));
+              static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out));
   if (group.size() > 1) {
     std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
                 s.threads, static_cast<long>(options.batch));
@@ -202,9 +194,9 @@ int train_command(const train_settings& s, parallel::process_group& group) {
       std::printf("test_nll: %s\n", io::metadata_value(*saved, "test_nll").c_str());
       return 0;
     }
-    io::restore_parameters(*saved, model);
+    io::restore_parameters(*saved, model.model());
     if (!saved->optimizer) throw io_error(cli::checkpoint_path(s.out).string() + " has no optimizer state to resume with");
-    adam.import_state(*saved->optimizer, model.parameters());
+    adam.import_state(*saved->optimizer, model.model().parameters());
     options.completed_iterations = completed;
     std::printf("resuming from %s at iteration %ld of %ld\n", cli::checkpoint_path(s.out).c_str(), completed,
                 options.iterations);
@@ -224,8 +216,8 @@ int train_command(const train_settings& s, parallel::process_group& group) {
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
   const train::dataset<Scalar> standardized{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels};
-  const train::training_summary summary = model.fit(adam, parallel::shard(standardized, group), options);
-  const train::dataset<Scalar> my_test = parallel::shard(test_rows, group);
+  const train::training_summary summary = model.fit(adam, train::shard(standardized, group), options);
+  const train::dataset<Scalar> my_test = train::shard(test_rows, group);
   const double test_nll = parallel::mean_over_processes(
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
 
@@ -363,7 +355,7 @@ int info_command(const std::string& dir) {
   std::printf("kind: %s, %ld dimensions, %s\n", r.kind.c_str(), static_cast<long>(r.dim),
               r.classes > 0 ? ("conditional on " + std::to_string(r.classes) + " classes").c_str() : "unconditional");
   std::printf("architecture: %s\n", ckpt.architecture.c_str());
-  std::printf("parameters: %ld in %zu tensors\n", static_cast<long>(model.parameters().count()), ckpt.parameters.size());
+  std::printf("parameters: %ld in %zu tensors\n", static_cast<long>(model.model().parameters().count()), ckpt.parameters.size());
   if (ckpt.optimizer) std::printf("optimizer: %s, step %ld\n", ckpt.optimizer->kind.c_str(), static_cast<long>(ckpt.optimizer->step));
   for (const auto& [key, value] : ckpt.metadata) {
     if (key.rfind("train.", 0) == 0 || key == "test_nll") std::printf("%s: %s\n", key.c_str(), value.c_str());
@@ -393,7 +385,7 @@ int main(int argc, char** argv) {
   train_app->add_option("--couplings", ts.couplings, "coupling layers")->check(CLI::PositiveNumber)->capture_default_str();
   train_app->add_option("--holdout", ts.holdout, "fraction of rows held out for test_nll")->capture_default_str();
   train_app->add_option("--seed", ts.seed, "random seed (split, initialization, batches)")->capture_default_str();
-  train_app->add_option("--progress", ts.progress, "auto (a bar on a terminal, else lines), bar, lines, quiet")->capture_default_str();
+  train_app->add_option("--progress", ts.progress, "progress display: " + known_names(train::progress_mode_names) + " (auto: a bar on a terminal, else lines)")->capture_default_str();
   train_app->add_option("--threads", ts.threads, "worker threads: each batch split across them")
       ->check(CLI::PositiveNumber)->capture_default_str();
   train_app->add_option("--checkpoint-every", ts.checkpoint_every,

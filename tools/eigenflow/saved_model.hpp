@@ -19,7 +19,6 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
-#include <variant>
 #include <vector>
 
 #include "eigenflow/eigenflow.hpp"
@@ -64,7 +63,41 @@ inline model_recipe default_recipe(const std::string& kind) {
 /// A trained flow of either family, behind the operations the verbs need.
 class saved_model {
  public:
-  saved_model(const model_recipe& recipe, random_engine& rng) : recipe_(recipe) {
+  saved_model(const model_recipe& recipe, random_engine& rng) : recipe_(recipe), model_(build(recipe, rng)) {}
+
+  const model_recipe& recipe() const { return recipe_; }
+  bool conditional() const { return recipe_.classes > 0; }
+  index_t dim() const { return recipe_.dim; }
+
+  any_model<Scalar>& model() { return model_; }
+  const any_model<Scalar>& model() const { return model_; }
+
+  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model), the rows
+  /// split across `threads` workers.
+  matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels, int threads = 1) const {
+    context<matrix<Scalar>> c;
+    c.labels = labels;
+    if (threads <= 1 || w.rows() < 2) return model_.log_prob(w, c);
+    return train::data_parallel<any_model<Scalar>>(model_, threads).log_prob(model_, w, c);
+  }
+
+  /// n draws (with these labels, one per draw, for a conditional model), split across `threads`
+  /// workers (each block from its own engine seeded from rng: the draws depend on `threads`).
+  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels, int threads = 1) const {
+    context<matrix<Scalar>> c;
+    c.labels = labels;
+    if (threads <= 1 || n < 2) return model_.sample(n, rng, c);
+    return train::data_parallel<any_model<Scalar>>(model_, threads).sample(model_, n, rng, c);
+  }
+
+  /// Trains on standardized rows (train::fit; the optimizer is the caller's, for the checkpoint).
+  train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
+                              const train::trainer_options& options) {
+    return train::fit(model_, optimizer, data, nullptr, options);
+  }
+
+ private:
+  static any_model<Scalar> build(const model_recipe& recipe, random_engine& rng) {
     check_model_kind(recipe.kind);
     if (recipe.dim < 1) throw value_error("the data have no columns to model");
     if (recipe.hidden < 1 || recipe.layers < 1 || recipe.couplings < 1) {
@@ -76,7 +109,7 @@ class saved_model {
       spec.network.condition.classes = recipe.classes;
       spec.model.training_trace =
           recipe.kind == "cnf" ? continuous::trace_estimator::exact : continuous::trace_estimator::hutchinson;
-      model_ = std::make_unique<continuous::cnf<Scalar>>(continuous::make_continuous_flow<Scalar>(recipe.dim, rng, spec));
+      return continuous::make_continuous_flow<Scalar>(recipe.dim, rng, spec);
     } else {
       if (recipe.dim < 2) {
         throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
@@ -87,56 +120,12 @@ class saved_model {
                                                   .hidden_width = recipe.hidden,
                                                   .hidden_layers = recipe.layers,
                                                   .condition = {.classes = recipe.classes}};
-      model_ = std::make_unique<flows::flow<Scalar>>(flows::make_coupling_flow<Scalar>(options, rng));
+      return flows::make_coupling_flow<Scalar>(options, rng);
     }
   }
 
-  const model_recipe& recipe() const { return recipe_; }
-  bool conditional() const { return recipe_.classes > 0; }
-  index_t dim() const { return recipe_.dim; }
-
-  std::string describe() const {
-    return std::visit([](const auto& m) { return m->describe(); }, model_);
-  }
-  nn::parameter_list<Scalar> parameters() {
-    return std::visit([](auto& m) { return m->parameters(); }, model_);
-  }
-
-  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model), the rows
-  /// split across `threads` workers.
-  matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels, int threads = 1) const {
-    flows::context<matrix<Scalar>> c;
-    c.labels = labels;
-    return std::visit(
-        [&](const auto& m) -> matrix<Scalar> {
-          if (threads <= 1 || w.rows() < 2) return m->log_prob(w, c);
-          return parallel::data_parallel<std::remove_cvref_t<decltype(*m)>>(*m, threads).log_prob(*m, w, c);
-        },
-        model_);
-  }
-
-  /// n draws (with these labels, one per draw, for a conditional model), split across `threads`
-  /// workers (each block from its own engine seeded from rng: the draws depend on `threads`).
-  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels, int threads = 1) const {
-    flows::context<matrix<Scalar>> c;
-    c.labels = labels;
-    return std::visit(
-        [&](const auto& m) -> matrix<Scalar> {
-          if (threads <= 1 || n < 2) return m->sample(n, rng, c);
-          return parallel::data_parallel<std::remove_cvref_t<decltype(*m)>>(*m, threads).sample(*m, n, rng, c);
-        },
-        model_);
-  }
-
-  /// Trains on standardized rows (train::fit; the optimizer is the caller's, for the checkpoint).
-  train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
-                              const train::trainer_options& options) {
-    return std::visit([&](auto& m) { return train::fit<Scalar>(*m, optimizer, data, nullptr, options); }, model_);
-  }
-
- private:
   model_recipe recipe_;
-  std::variant<std::unique_ptr<flows::flow<Scalar>>, std::unique_ptr<continuous::cnf<Scalar>>> model_;
+  any_model<Scalar> model_;
 };
 
 // ---- metadata as text -----------------------------------------------------------------------
@@ -221,7 +210,7 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
   }
   for (auto& entry : summary) meta.push_back(std::move(entry));
   std::filesystem::create_directories(dir);
-  io::save_checkpoint(checkpoint_path(dir), io::make_checkpoint(model, std::move(meta), std::move(optimizer)));
+  io::save_checkpoint(checkpoint_path(dir), io::make_checkpoint(model.model(), std::move(meta), std::move(optimizer)));
 }
 
 /// A model directory read back: the model with its parameters, its data layout, the checkpoint.
@@ -252,7 +241,7 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.layers = static_cast<int>(number("spec.layers"));
   random_engine rng(0);  // the values are overwritten; only the architecture matters
   out.model = std::make_unique<saved_model>(r, rng);
-  io::restore_parameters(ckpt, *out.model);
+  io::restore_parameters(ckpt, out.model->model());
 
   out.layout.standardizer = data::standardizer<Scalar>(split_floats(io::metadata_value(ckpt, "data.mean"), r.dim, "data.mean", file),
                                                        split_floats(io::metadata_value(ckpt, "data.scale"), r.dim, "data.scale", file));

@@ -1,9 +1,11 @@
-// include/eigenflow/autodiff/shape_check.hpp — shape validation shared by every op, in every mode.
+// include/eigenflow/autodiff/shape_check.hpp — shape and value validation shared by every op,
+// module and model, in every mode: one wording for a shape ("3x4"), a width and a non-finite value.
 //
 // Messages name the op and the shapes involved ("matmul: lhs 3x4, rhs 5x2: inner sizes differ"),
 // and the checks run in release builds too.
 #pragma once
 
+#include <cmath>
 #include <string>
 
 #include "eigenflow/error.hpp"
@@ -17,9 +19,15 @@ struct shape {
   friend bool operator==(const shape&, const shape&) = default;
 };
 
-inline std::string to_string(shape s) {
-  return std::to_string(s.rows) + "x" + std::to_string(s.cols);
+/// "RxC": how every message writes a shape.
+inline std::string format_shape(index_t rows, index_t cols) { return std::to_string(rows) + "x" + std::to_string(cols); }
+
+template <class M>
+std::string format_shape(const M& m) {
+  return format_shape(m.rows(), m.cols());
 }
+
+inline std::string to_string(shape s) { return format_shape(s.rows, s.cols); }
 
 template <class M>
 shape shape_of(const M& m) {
@@ -54,6 +62,29 @@ inline shape broadcast_shape(const char* op, shape a, shape b) {
     throw_shapes(op, a, b, "cannot broadcast (each dimension must match or be 1)");
   };
   return {dim(a.rows, b.rows), dim(a.cols, b.cols)};
+}
+
+/// Throws shape_error unless x (a matrix or a var) has `width` columns.
+template <class Value>
+void check_width(const std::string& who, const Value& x, index_t width) {
+  if (x.cols() != width) {
+    throw shape_error(who + ": expected " + std::to_string(width) + " features, got a " + format_shape(x) + " input");
+  }
+}
+
+/// Throws value_error naming the first non-finite entry of `values` (column by column):
+/// "<who>: <what> is not finite at row i, column j (<value>)".
+template <class Matrix>
+void require_finite(const std::string& who, const std::string& what, const Matrix& values) {
+  if (values.allFinite()) return;
+  for (index_t j = 0; j < values.cols(); ++j) {
+    for (index_t i = 0; i < values.rows(); ++i) {
+      if (!std::isfinite(static_cast<double>(values(i, j)))) {
+        throw value_error(who + ": " + what + " is not finite at row " + std::to_string(i) + ", column " +
+                          std::to_string(j) + " (" + std::to_string(static_cast<double>(values(i, j))) + ")");
+      }
+    }
+  }
 }
 
 }  // namespace eigenflow::detail

@@ -76,6 +76,10 @@ class augmented_dynamics {
     has_features_ = c.has_features();
   }
 
+  /// Records copy the probes and the context onto the tape instead of viewing this object's, for
+  /// a record whose backward pass runs after this object is gone (cnf::log_prob on the tape).
+  void copy_constants_to_tape() { copy_constants_ = true; }
+
   index_t rows() const { return rows_; }
   const augmented_layout& layout() const { return layout_; }
   index_t state_size() const { return rows_ * layout_.columns(); }
@@ -90,11 +94,12 @@ class augmented_dynamics {
       copies_.assign(static_cast<std::size_t>(k), z);
       stacked = concat(std::span<const var<Scalar>>(copies_), axis::rows);
     }
-    const dual<Scalar> features = has_features_ ? dual<Scalar>(tp.constant_view(features_)) : dual<Scalar>();
+    const dual<Scalar> features = has_features_ ? dual<Scalar>(constant(tp, features_)) : dual<Scalar>();
     context<dual<Scalar>> c;
     c.labels = labels_;
     if (has_features_) c.features = &features;
-    const dual<Scalar> out = f_(dual<Scalar>(stacked, tp.constant_view(probes_.stacked)), dual<Scalar>(t), c);
+    const var<Scalar> probes = constant(tp, probes_.stacked);
+    const dual<Scalar> out = f_(dual<Scalar>(stacked, probes), dual<Scalar>(t), c);
 
     augmented_terms<Scalar> terms;
     terms.f = k > 1 ? slice(out.primal, 0, rows_, axis::rows) : out.primal;
@@ -102,7 +107,7 @@ class augmented_dynamics {
     if (!with_trace) return terms;
     // A dynamics that ignores z has a null tangent: J = 0.
     const var<Scalar> jv = out.has_tangent() ? out.tangent : tp.zeros(out.rows(), out.cols());
-    terms.trace = fold_probes(sum_rows(mul(jv, tp.constant_view(probes_.stacked))));
+    terms.trace = fold_probes(sum_rows(mul(jv, probes)));
     if (layout_.jacobian) terms.frobenius = fold_probes(sum_rows(square(jv)));
     return terms;
   }
@@ -167,6 +172,10 @@ class augmented_dynamics {
 
   var<Scalar> time(Scalar t) const { return scratch_.constant(plain::Constant(1, 1, t)); }
 
+  var<Scalar> constant(tape<Scalar>& tp, const matrix<Scalar>& m) const {
+    return copy_constants_ ? tp.constant(m) : tp.constant_view(m);
+  }
+
   void write(const augmented_terms<Scalar>& terms, ref ds) const {
     auto out = ds.reshaped(rows_, layout_.columns());
     out.leftCols(layout_.dim) = terms.f.value();
@@ -183,6 +192,7 @@ class augmented_dynamics {
   std::vector<index_t> labels_;
   plain features_;
   bool has_features_ = false;
+  bool copy_constants_ = false;
   mutable tape<Scalar> own_scratch_;
   tape<Scalar>& scratch_;
   mutable std::vector<var<Scalar>> copies_;

@@ -2,6 +2,7 @@
 // and a built-in dynamics network, with FFJORD's settings for its toy experiments as defaults.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "eigenflow/continuous/dynamics_options.hpp"
 #include "eigenflow/continuous/time_mlp_dynamics.hpp"
 #include "eigenflow/distributions/standard_normal.hpp"
+#include "eigenflow/enum_names.hpp"
 
 namespace eigenflow::continuous {
 
@@ -20,11 +22,12 @@ enum class dynamics_kind {
   time_mlp,       // an MLP on [z, t]
 };
 
-inline std::string to_string(dynamics_kind k) { return k == dynamics_kind::concat_squash ? "concat_squash" : "time_mlp"; }
+inline constexpr auto dynamics_kind_names = std::to_array<enum_name<dynamics_kind>>(
+    {{dynamics_kind::concat_squash, "concat_squash"}, {dynamics_kind::time_mlp, "time_mlp"}});
+
+inline std::string to_string(dynamics_kind k) { return std::string(name_of(dynamics_kind_names, k)); }
 inline dynamics_kind parse_dynamics_kind(std::string_view name) {
-  if (name == "concat_squash") return dynamics_kind::concat_squash;
-  if (name == "time_mlp") return dynamics_kind::time_mlp;
-  throw value_error("unknown dynamics '" + std::string(name) + "' (known: concat_squash, time_mlp)");
+  return parse_enum(dynamics_kind_names, name, "dynamics");
 }
 
 /// Everything a continuous flow is built from. The defaults are FFJORD's toy settings:

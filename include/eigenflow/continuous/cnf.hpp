@@ -24,8 +24,10 @@
 #include "eigenflow/continuous/dynamics.hpp"
 #include "eigenflow/continuous/trace.hpp"
 #include "eigenflow/distributions/distribution.hpp"
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/transform.hpp"
+#include "eigenflow/model.hpp"
+#include "eigenflow/density/transformed.hpp"
 #include "eigenflow/ode/adjoint.hpp"
 #include "eigenflow/ode/integrate.hpp"
 #include "eigenflow/ode/replay.hpp"
@@ -38,11 +40,12 @@ enum class gradient_method {
   backprop,  // replay the accepted steps on the tape: the exact gradient of the discretized solve
 };
 
-inline std::string to_string(gradient_method g) { return g == gradient_method::adjoint ? "adjoint" : "backprop"; }
+inline constexpr auto gradient_method_names = std::to_array<enum_name<gradient_method>>(
+    {{gradient_method::adjoint, "adjoint"}, {gradient_method::backprop, "backprop"}});
+
+inline std::string to_string(gradient_method g) { return std::string(name_of(gradient_method_names, g)); }
 inline gradient_method parse_gradient_method(std::string_view name) {
-  if (name == "adjoint") return gradient_method::adjoint;
-  if (name == "backprop") return gradient_method::backprop;
-  throw value_error("unknown gradient method '" + std::string(name) + "' (known: adjoint, backprop)");
+  return parse_enum(gradient_method_names, name, "gradient method");
 }
 
 struct cnf_options {
@@ -66,31 +69,23 @@ struct cnf_options {
   double jacobian_weight = 0;
 };
 
-/// Per-sample means of one training batch, and what its solves cost.
-struct training_loss {
-  double loss = 0;      // nll + weighted regularizers: what the gradient is of
-  double nll = 0;       // −mean log p(x) (with the training trace estimator)
-  double kinetic = 0;   // mean ∫‖f‖² dt (0 when its weight is 0)
-  double jacobian = 0;  // mean ∫‖J ε‖² dt (0 when its weight is 0)
-  index_t forward_evaluations = 0;
-  index_t backward_evaluations = 0;
-};
-
 /// @tparam Scalar float or double.
 ///
 /// @code
 ///   auto model = continuous::make_ffjord<float>(2, rng);          // builders.hpp
-///   optim::adam<float> adam(model.parameters(), {.learning_rate = 1e-3});
+///   optim::adam<float> adam({.learning_rate = 1e-3f});
 ///   model.parameters().zero_grad();
-///   continuous::training_loss l = model.accumulate_gradient(batch, rng);   // grads in parameters
-///   adam.step();
+///   step_loss l = model.accumulate_gradient(batch, rng);          // grads in parameters
+///   adam.step(model.parameters());
 ///   matrix<float> lp = model.log_prob(test);                      // exact trace
 /// @endcode
 ///
-/// Not thread-safe: the evaluation counters are updated by const calls; use a model per thread.
+/// A density_model (model.hpp). Not thread-safe: the evaluation counters are updated by const
+/// calls; use a model per thread.
 template <class Scalar>
 class cnf {
  public:
+  using scalar_type = Scalar;
   using plain = matrix<Scalar>;
 
   cnf(std::unique_ptr<distributions::distribution<Scalar>> base, std::unique_ptr<dynamics<Scalar>> f,
@@ -102,32 +97,83 @@ class cnf {
     }
     validate_options(options_);
     tau_ = nn::parameter<Scalar>("end_time.sqrt", plain::Constant(1, 1, static_cast<Scalar>(std::sqrt(options_.end_time))));
+    params_ = collect_parameters();
   }
-  cnf(const cnf& o) : base_(o.base_->clone()), f_(o.f_->clone()), options_(o.options_), tau_(o.tau_) {}  // fresh tapes
+  cnf(const cnf& o)  // fresh tapes
+      : base_(o.base_->clone()), f_(o.f_->clone()), options_(o.options_), tau_(o.tau_), params_(collect_parameters()) {}
   cnf& operator=(const cnf& o) {
     cnf copy(o);
     *this = std::move(copy);
     return *this;
   }
-  cnf(cnf&&) noexcept = default;
-  cnf& operator=(cnf&&) noexcept = default;
+  // τ lives in the object itself: a moved cnf lists its own.
+  cnf(cnf&& o) noexcept
+      : base_(std::move(o.base_)), f_(std::move(o.f_)), options_(o.options_), tau_(std::move(o.tau_)),
+        last_stats_(o.last_stats_), work_(std::move(o.work_)), params_(collect_parameters()) {}
+  cnf& operator=(cnf&& o) noexcept {
+    base_ = std::move(o.base_);
+    f_ = std::move(o.f_);
+    options_ = o.options_;
+    tau_ = std::move(o.tau_);
+    last_stats_ = o.last_stats_;
+    work_ = std::move(o.work_);
+    params_ = collect_parameters();
+    return *this;
+  }
 
   // ---- evaluation ----------------------------------------------------------------------------
 
   /// log p(x [| c]) per sample (batch × 1), in nats, with the evaluation trace and solver.
   plain log_prob(const plain& x, const context<plain>& c = {}) const {
-    const flows::transformed<plain> z = forward(x, c);
+    const transformed<plain> z = forward(x, c);
     return base_->log_prob(z.value) + z.log_det;
   }
 
+  /// log p(x [| c]) on x's tape: the evaluation solve's accepted steps replayed on the tape
+  /// (discretize-then-optimize, as the backprop gradient), so reverse mode gives the exact
+  /// gradient of the discretized log-density with respect to x and every parameter (including a
+  /// learned T). The value equals log_prob's up to rounding. A context matrix enters as a constant:
+  /// no gradient flows into it. Memory grows with the number of steps.
+  var<Scalar> log_prob(const var<Scalar>& x, const context<var<Scalar>>& c) const {
+    plain features;
+    context<plain> fixed;
+    fixed.labels = c.labels;
+    if (c.has_features()) {
+      features = c.features->value();
+      fixed.features = &features;
+    }
+    const plain x_value = x.value();
+    check_input("cnf::log_prob (tape)", x_value, fixed);
+    const augmented_layout layout{dim(), false, false};
+    random_engine rng(evaluation_seed);
+    const probe_set<Scalar> probes = probe_set<Scalar>::make(options_.evaluation_trace, x.rows(), dim(), options_.noise, rng);
+    augmented_dynamics<Scalar> aug(*f_, probes, fixed, layout, {}, &work_->scratch);
+    aug.copy_constants_to_tape();  // x's tape outlives this call
+    vector<Scalar> s = initial_state(x_value, layout);
+    std::vector<Scalar> times;
+    ode::integrate_controls<Scalar> controls;
+    controls.accepted_times = &times;
+    auto system = [&](const vector<Scalar>& in, vector<Scalar>& d, Scalar t) { aug.rhs(in, d, t); };
+    last_stats_ = ode::integrate(system, s, end_time(), Scalar(0), options_.evaluation_solver, "cnf::log_prob (tape)", controls);
+
+    tape<Scalar>& tp = x.owner();
+    const var<Scalar> s0 = concat(x, tp.zeros(x.rows(), 1));
+    const var<Scalar> t_start = options_.learn_end_time ? square(tp.leaf(tau_.value, tau_.grad)) : tp.constant(plain::Constant(1, 1, end_time()));
+    auto rhs = [&](const var<Scalar>& state, const var<Scalar>& t) { return aug.record_derivative(state, t); };
+    const std::vector<Scalar> grid = ode::grid_fractions(times);
+    const var<Scalar> s_end = ode::replay_on_tape(rhs, s0, t_start, tp.constant(plain::Zero(1, 1)),
+                                                  std::span<const Scalar>(grid), options_.evaluation_solver.solver);
+    return add(base_->log_prob(slice(s_end, 0, layout.dim)), slice(s_end, layout.trace_column(), 1));
+  }
+
   /// Data → base: z = z(0) from x = z(T), with log|det ∂z/∂x| = −∫ tr J dt.
-  flows::transformed<plain> forward(const plain& x, const context<plain>& c = {}) const {
+  transformed<plain> forward(const plain& x, const context<plain>& c = {}) const {
     check_input("cnf::forward", x, c);
     return solve_with_trace(x, c, end_time(), Scalar(0), "cnf::forward");
   }
 
   /// Base → data: x = z(T) from z = z(0), with log|det ∂x/∂z| = ∫ tr J dt.
-  flows::transformed<plain> inverse(const plain& z, const context<plain>& c = {}) const {
+  transformed<plain> inverse(const plain& z, const context<plain>& c = {}) const {
     check_input("cnf::inverse", z, c);
     return solve_with_trace(z, c, Scalar(0), end_time(), "cnf::inverse");
   }
@@ -142,7 +188,7 @@ class cnf {
   std::pair<plain, plain> sample_and_log_prob(index_t n, random_engine& rng, const context<plain>& c = {}) const {
     require_positive(n);
     const plain z = base_->sample(n, rng);
-    const flows::transformed<plain> x = inverse(z, c);
+    const transformed<plain> x = inverse(z, c);
     return {x.value, base_->log_prob(z) - x.log_det};
   }
 
@@ -174,8 +220,9 @@ class cnf {
 
   /// Adds ∂loss/∂θ to every parameter's gradient for one batch (loss = −mean log p(x) + the
   /// weighted regularizers) and returns the loss and the solves' costs. The caller zeroes the
-  /// gradients before and steps an optimizer after.
-  training_loss accumulate_gradient(const plain& x, random_engine& rng, const context<plain>& c = {}) {
+  /// gradients before and steps an optimizer after. Probes are drawn from `rng`; `tp` holds the
+  /// loss (and, for backprop, the replayed solve).
+  step_loss accumulate_gradient(const plain& x, const context<plain>& c, random_engine& rng, tape<Scalar>& tp) {
     check_input("cnf::accumulate_gradient", x, c);
     const augmented_layout layout{dim(), options_.kinetic_weight > 0, options_.jacobian_weight > 0};
     const probe_set<Scalar> probes = probe_set<Scalar>::make(options_.training_trace, x.rows(), dim(), options_.noise, rng);
@@ -189,8 +236,7 @@ class cnf {
     // integrals need not meet the tolerance, and would otherwise force extra steps.
     ode::integrate_controls<Scalar> controls{.error_norm_size = x.rows() * (layout.dim + 1)};
 
-    training_loss result;
-    tape<Scalar>& tp = work_->training;
+    step_loss result;
     tp.clear();
     if (options_.gradient == gradient_method::adjoint) {
       vector<Scalar> s = s0;
@@ -224,16 +270,16 @@ class cnf {
     return result;
   }
 
+  /// accumulate_gradient on the model's own tape.
+  step_loss accumulate_gradient(const plain& x, random_engine& rng, const context<plain>& c = {}) {
+    return accumulate_gradient(x, c, rng, work_->training);
+  }
+
   // ---- model ---------------------------------------------------------------------------------
 
   /// Base parameters, dynamics parameters, then τ (T = τ²) when the end time is learned.
-  nn::parameter_list<Scalar> parameters() {
-    nn::parameter_list<Scalar> list;
-    base_->collect_parameters(list);
-    f_->collect_parameters(list);
-    if (options_.learn_end_time) list.push_back(tau_);
-    return list;
-  }
+  nn::parameter_list<Scalar> parameters() { return params_; }
+  nn::const_parameter_list<Scalar> parameters() const { return params_; }
 
   Scalar end_time() const { return tau_.value(0, 0) * tau_.value(0, 0); }
   index_t dim() const { return f_->dim(); }
@@ -245,6 +291,7 @@ class cnf {
     const bool keep_time = o.end_time == options_.end_time;
     options_ = o;
     if (!keep_time) tau_.value(0, 0) = static_cast<Scalar>(std::sqrt(o.end_time));
+    params_ = collect_parameters();  // τ joins or leaves the list with learn_end_time
   }
   const dynamics<Scalar>& dynamics_function() const { return *f_; }
   const distributions::distribution<Scalar>& base() const { return *base_; }
@@ -276,18 +323,18 @@ class cnf {
   }
 
   void check_input(const std::string& who, const plain& x, const context<plain>& c) const {
-    flows::check_width(who, x, dim());
+    detail::check_width(who, x, dim());
     if (x.rows() < 1) throw shape_error(who + ": the batch is empty");
-    if (!x.allFinite()) {
-      for (index_t j = 0; j < x.cols(); ++j) {
-        for (index_t i = 0; i < x.rows(); ++i) {
-          if (!std::isfinite(static_cast<double>(x(i, j)))) {
-            throw value_error(who + ": input is not finite at row " + std::to_string(i) + ", column " + std::to_string(j));
-          }
-        }
-      }
-    }
-    flows::check_context(who, f_->condition(), c, x.rows());
+    detail::require_finite(who, "input", x);
+    check_context(who, f_->condition(), c, x.rows());
+  }
+
+  nn::parameter_list<Scalar> collect_parameters() {
+    nn::parameter_list<Scalar> list;
+    base_->collect_parameters(list);
+    f_->collect_parameters(list);
+    if (options_.learn_end_time) list.push_back(tau_);
+    return list;
   }
 
   static vector<Scalar> initial_state(const plain& x, const augmented_layout& layout) {
@@ -299,24 +346,19 @@ class cnf {
   /// Integrates [z, ℓ] from t_from to t_to with the evaluation settings: {z(t_to), ℓ(t_to)}.
   /// Batches above chunk_rows are solved chunk by chunk (each with its own adaptive steps), so
   /// the tape's working set stays small whatever the batch.
-  flows::transformed<plain> solve_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
+  transformed<plain> solve_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
                                              const std::string& who) const {
     if (x.rows() <= chunk_rows) {
       last_stats_ = {};
       return solve_chunk_with_trace(x, c, t_from, t_to, who);
     }
-    flows::transformed<plain> out{plain(x.rows(), x.cols()), plain(x.rows(), 1)};
+    transformed<plain> out{plain(x.rows(), x.cols()), plain(x.rows(), 1)};
     ode::solve_stats total;
     for (index_t begin = 0; begin < x.rows(); begin += chunk_rows) {
       const index_t rows = std::min(chunk_rows, x.rows() - begin);
-      context<plain> part;
       plain features;
-      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
-      if (c.has_features()) {
-        features = c.features->middleRows(begin, rows);
-        part.features = &features;
-      }
-      const flows::transformed<plain> chunk = solve_chunk_with_trace(x.middleRows(begin, rows), part, t_from, t_to, who);
+      const transformed<plain> chunk =
+          solve_chunk_with_trace(x.middleRows(begin, rows), context_rows(c, begin, rows, features), t_from, t_to, who);
       out.value.middleRows(begin, rows) = chunk.value;
       out.log_det.middleRows(begin, rows) = chunk.log_det;
       total += last_stats_;
@@ -330,7 +372,7 @@ class cnf {
   static constexpr index_t chunk_rows = 2048;
 
  private:
-  flows::transformed<plain> solve_chunk_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
+  transformed<plain> solve_chunk_with_trace(const plain& x, const context<plain>& c, Scalar t_from, Scalar t_to,
                                                    const std::string& who) const {
     const augmented_layout layout{dim(), false, false};
     random_engine rng(evaluation_seed);
@@ -344,22 +386,21 @@ class cnf {
   }
 
   /// −mean(log N(z(0)) + ℓ(0)) + weighted regularizer means, on the tape holding s_end.
-  var<Scalar> terminal_loss(const var<Scalar>& s_end, const augmented_layout& layout, training_loss& out) const {
+  var<Scalar> terminal_loss(const var<Scalar>& s_end, const augmented_layout& layout, step_loss& out) const {
     const var<Scalar> log_p = add(base_->log_prob(slice(s_end, 0, layout.dim)), slice(s_end, layout.trace_column(), 1));
     const var<Scalar> nll = neg(mean(log_p));
     var<Scalar> loss = nll;
     out.nll = double(nll.item());
     if (layout.kinetic) {
       const var<Scalar> kinetic = mean(slice(s_end, layout.kinetic_column(), 1));
-      out.kinetic = double(kinetic.item());
       loss = add(loss, scale(kinetic, static_cast<Scalar>(options_.kinetic_weight)));
     }
     if (layout.jacobian) {
       const var<Scalar> frobenius = mean(slice(s_end, layout.jacobian_column(), 1));
-      out.jacobian = double(frobenius.item());
       loss = add(loss, scale(frobenius, static_cast<Scalar>(options_.jacobian_weight)));
     }
     out.loss = double(loss.item());
+    out.penalty = out.loss - out.nll;
     return loss;
   }
 
@@ -378,6 +419,7 @@ class cnf {
     tape<Scalar> training;  // the loss (and, for backprop, the replayed solve)
   };
   std::unique_ptr<workspace> work_ = std::make_unique<workspace>();
+  nn::parameter_list<Scalar> params_;  // built once: a const cnf hands out a read-only view of it
 };
 
 }  // namespace eigenflow::continuous

@@ -19,14 +19,11 @@
 #include "eigenflow/autodiff/dual.hpp"
 #include "eigenflow/autodiff/tape.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/context.hpp"
+#include "eigenflow/density/context.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::continuous {
-
-using flows::condition_spec;
-using flows::context;
 
 /// dz/dt = f(z, t [, c]) on R^D.
 ///
@@ -82,8 +79,8 @@ class dynamics_base : public dynamics<Scalar> {
 /// network in the message. Every dynamics checks its input with this, so all say it the same way
 /// (and a context passed to an unconditional network is an error, not silently ignored).
 template <class Value>
-void check_dynamics_input(const std::string& who, index_t dim, const flows::condition_spec& condition, const Value& z,
-                          const Value& t, const flows::context<Value>& c) {
+void check_dynamics_input(const std::string& who, index_t dim, const condition_spec& condition, const Value& z,
+                          const Value& t, const context<Value>& c) {
   if (z.cols() != dim) {
     throw shape_error(who + ": z must have " + std::to_string(dim) + " columns, got a " + std::to_string(z.rows()) +
                       "x" + std::to_string(z.cols()) + " value");
@@ -91,7 +88,7 @@ void check_dynamics_input(const std::string& who, index_t dim, const flows::cond
   if (t.rows() != 1 || t.cols() != 1) {
     throw shape_error(who + ": t must be 1x1, got " + std::to_string(t.rows()) + "x" + std::to_string(t.cols()));
   }
-  flows::check_context(who, condition, c, z.rows());
+  check_context(who, condition, c, z.rows());
 }
 
 }  // namespace eigenflow::continuous

@@ -9,8 +9,8 @@
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/continuous/dynamics.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/conditioner.hpp"
-#include "eigenflow/flows/context.hpp"
+#include "eigenflow/density/context.hpp"
+#include "eigenflow/density/context_encoder.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
 #include "eigenflow/random.hpp"
@@ -32,7 +32,7 @@ struct dynamics_options {
   /// What f is conditioned on: class labels (through a learned embedding of embedding_dim
   /// columns) and/or a context matrix of condition.features columns; both are appended to z at
   /// the network input. Unconditional by default.
-  flows::condition_spec condition{};
+  condition_spec condition{};
   /// Width of the class embedding, used when condition.classes > 0.
   index_t embedding_dim = 8;
 };
@@ -78,13 +78,13 @@ class network_input {
 
   /// Throws unless z is batch × D, t is 1x1 and c is what the condition asks for.
   template <class Value>
-  void check(const Value& z, const Value& t, const flows::context<Value>& c) const {
+  void check(const Value& z, const Value& t, const context<Value>& c) const {
     check_dynamics_input(name_, dim_, opts_.condition, z, t, c);
   }
 
   /// [x, embedding(labels), features]: x with the context appended (x itself when unconditional).
   template <class Value>
-  Value encode(const Value& x, const flows::context<Value>& c) const {
+  Value encode(const Value& x, const context<Value>& c) const {
     return encoder_.encode(x, c);
   }
 
@@ -141,7 +141,7 @@ class network_input {
   std::string name_;
   index_t dim_ = 0;
   dynamics_options opts_;
-  flows::context_encoder<Scalar> encoder_;
+  context_encoder<Scalar> encoder_;
 };
 
 }  // namespace detail

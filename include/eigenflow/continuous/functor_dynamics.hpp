@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/continuous/dynamics.hpp"
 #include "eigenflow/error.hpp"
 
@@ -62,9 +63,9 @@ class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scala
     check_dynamics_input(description_, dim_, condition_, z, t, c);
     Value out = call(z, t, c);
     if (out.rows() != z.rows() || out.cols() != dim_) {
-      throw shape_error(description_ + ": the functor returned a " + std::to_string(out.rows()) + "x" +
-                        std::to_string(out.cols()) + " value for a " + std::to_string(z.rows()) + "x" +
-                        std::to_string(dim_) + " state, expected the state's shape");
+      throw shape_error(description_ + ": the functor returned a " + eigenflow::detail::format_shape(out) +
+                        " value for a " + eigenflow::detail::format_shape(z.rows(), dim_) +
+                        " state, expected the state's shape");
     }
     return out;
   }

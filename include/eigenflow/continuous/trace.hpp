@@ -6,10 +6,11 @@
 // one tangent pass of f over K·B rows gives every J v_k at once with large matrix products.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
-#include "eigenflow/error.hpp"
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/random.hpp"
 
@@ -23,20 +24,18 @@ enum class trace_estimator {
 /// Distribution of Hutchinson's ε (both have E[εεᵀ] = I; Rademacher has the lower variance).
 enum class noise_kind { gaussian, rademacher };
 
-inline std::string to_string(trace_estimator e) { return e == trace_estimator::exact ? "exact" : "hutchinson"; }
-inline std::string to_string(noise_kind n) { return n == noise_kind::gaussian ? "gaussian" : "rademacher"; }
+inline constexpr auto trace_estimator_names = std::to_array<enum_name<trace_estimator>>(
+    {{trace_estimator::exact, "exact"}, {trace_estimator::hutchinson, "hutchinson"}});
+inline constexpr auto noise_kind_names = std::to_array<enum_name<noise_kind>>(
+    {{noise_kind::gaussian, "gaussian"}, {noise_kind::rademacher, "rademacher"}});
+
+inline std::string to_string(trace_estimator e) { return std::string(name_of(trace_estimator_names, e)); }
+inline std::string to_string(noise_kind n) { return std::string(name_of(noise_kind_names, n)); }
 
 inline trace_estimator parse_trace_estimator(std::string_view name) {
-  if (name == "exact") return trace_estimator::exact;
-  if (name == "hutchinson") return trace_estimator::hutchinson;
-  throw value_error("unknown trace estimator '" + std::string(name) + "' (known: exact, hutchinson)");
+  return parse_enum(trace_estimator_names, name, "trace estimator");
 }
-
-inline noise_kind parse_noise_kind(std::string_view name) {
-  if (name == "gaussian") return noise_kind::gaussian;
-  if (name == "rademacher") return noise_kind::rademacher;
-  throw value_error("unknown noise '" + std::string(name) + "' (known: gaussian, rademacher)");
-}
+inline noise_kind parse_noise_kind(std::string_view name) { return parse_enum(noise_kind_names, name, "noise"); }
 
 /// The probe directions for a batch of `rows` samples of width D: K blocks of rows × D stacked
 /// vertically (block k holds v_k for every sample).

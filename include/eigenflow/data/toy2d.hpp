@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/random.hpp"
@@ -27,37 +28,25 @@ namespace eigenflow::data {
 /// The toy datasets (named in FFJORD's spelling by to_string / parse_toy2d).
 enum class toy2d { eight_gaussians, two_spirals, checkerboard, circles, moons, pinwheel, rings, swissroll };
 
-/// Every toy2d value, in declaration order.
-inline constexpr std::array<toy2d, 8> all_toy2d = {toy2d::eight_gaussians, toy2d::two_spirals, toy2d::checkerboard,
-                                                   toy2d::circles,         toy2d::moons,       toy2d::pinwheel,
-                                                   toy2d::rings,           toy2d::swissroll};
+/// FFJORD's names of the datasets, in declaration order.
+inline constexpr auto toy2d_names = std::to_array<enum_name<toy2d>>(
+    {{toy2d::eight_gaussians, "8gaussians"}, {toy2d::two_spirals, "2spirals"}, {toy2d::checkerboard, "checkerboard"},
+     {toy2d::circles, "circles"},            {toy2d::moons, "moons"},          {toy2d::pinwheel, "pinwheel"},
+     {toy2d::rings, "rings"},                {toy2d::swissroll, "swissroll"}});
+
+/// Every toy2d value, in declaration order (read off the name table, which lists each once).
+inline constexpr std::array<toy2d, toy2d_names.size()> all_toy2d = [] {
+  std::array<toy2d, toy2d_names.size()> all{};
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = toy2d_names[k].value;
+  return all;
+}();
 
 /// FFJORD's name of a dataset: "8gaussians", "2spirals", "checkerboard", "circles", "moons",
 /// "pinwheel", "rings" or "swissroll".
-inline std::string to_string(toy2d set) {
-  switch (set) {
-    case toy2d::eight_gaussians: return "8gaussians";
-    case toy2d::two_spirals: return "2spirals";
-    case toy2d::checkerboard: return "checkerboard";
-    case toy2d::circles: return "circles";
-    case toy2d::moons: return "moons";
-    case toy2d::pinwheel: return "pinwheel";
-    case toy2d::rings: return "rings";
-    case toy2d::swissroll: return "swissroll";
-  }
-  throw value_error("to_string: invalid toy2d value " + std::to_string(static_cast<int>(set)));
-}
+inline std::string to_string(toy2d set) { return std::string(name_of(toy2d_names, set)); }
 
 /// The dataset named `name` (FFJORD's spelling); throws value_error listing the known names.
-inline toy2d parse_toy2d(std::string_view name) {
-  std::string known;
-  for (toy2d set : all_toy2d) {
-    const std::string s = to_string(set);
-    if (name == s) return set;
-    known += (known.empty() ? "" : ", ") + s;
-  }
-  throw value_error("unknown toy dataset '" + std::string(name) + "' (known: " + known + ")");
-}
+inline toy2d parse_toy2d(std::string_view name) { return parse_enum(toy2d_names, name, "toy dataset"); }
 
 /// Points with, per point, the mixture component it was drawn from.
 template <class Scalar>
@@ -69,25 +58,12 @@ struct labeled_points {
 
 namespace detail {
 
-/// Uniform integer in [0, bound), without modulo bias: raw draws below 2^64 mod bound are
-/// rejected, so the accepted range is a whole number of copies of [0, bound).
-inline std::uint64_t uniform_below(std::uint64_t bound, random_engine& rng) {
-  const std::uint64_t reject_below = (std::numeric_limits<std::uint64_t>::max() - bound + 1) % bound;
-  for (;;) {
-    const std::uint64_t x = rng();
-    if (x >= reject_below) return x % bound;
-  }
-}
-
-/// Fisher–Yates shuffle of the rows and their labels together (written out because
-/// std::shuffle's algorithm differs between standard libraries).
+/// The rows and their labels shuffled together (eigenflow::shuffle_positions).
 inline void shuffle_rows(labeled_points<double>& d, random_engine& rng) {
-  for (index_t i = d.points.rows() - 1; i > 0; --i) {
-    const auto j = static_cast<index_t>(uniform_below(static_cast<std::uint64_t>(i) + 1, rng));
-    if (j == i) continue;
+  shuffle_positions(d.points.rows(), rng, [&](index_t i, index_t j) {
     d.points.row(i).swap(d.points.row(j));
     std::swap(d.labels[static_cast<std::size_t>(i)], d.labels[static_cast<std::size_t>(j)]);
-  }
+  });
 }
 
 /// numpy.linspace(start, stop, num, endpoint)[i].

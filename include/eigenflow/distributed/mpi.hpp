@@ -6,7 +6,7 @@
 //     eigenflow::distributed::mpi_session mpi(argc, argv);
 //     eigenflow::distributed::mpi_group group;        // MPI_COMM_WORLD
 //     options.processes = &group;                       // train::fit averages gradients over it
-//     train::fit(model, adam, parallel::shard(data, group), nullptr, options);
+//     train::fit(model, adam, train::shard(data, group), nullptr, options);
 //     if (group.rank() == 0) /* save */;
 //   }
 //

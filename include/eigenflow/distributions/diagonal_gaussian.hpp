@@ -10,7 +10,7 @@
 #include "eigenflow/autodiff/ops/unary.hpp"
 #include "eigenflow/distributions/distribution.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/transform.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 
 namespace eigenflow::distributions {
 
@@ -25,7 +25,7 @@ class diagonal_gaussian : public distribution_base<diagonal_gaussian<Scalar>, Sc
   /// −½ Σ ((z − μ)/σ)² − Σ log σ − (D/2) log 2π, per row.
   template <class Value>
   Value log_prob_impl(const Value& z) const {
-    flows::check_width("diagonal_gaussian", z, dim());
+    detail::check_width("diagonal_gaussian", z, dim());
     const Value log_std = nn::lift(log_std_, z);
     const Value u = mul(sub(z, nn::lift(mean_, z)), exp(neg(log_std)));
     const Scalar log_norm = Scalar(0.5) * static_cast<Scalar>(dim()) * std::log(Scalar(2) * std::numbers::pi_v<Scalar>);

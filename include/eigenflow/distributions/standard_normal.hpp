@@ -10,7 +10,7 @@
 #include "eigenflow/autodiff/ops/unary.hpp"
 #include "eigenflow/distributions/distribution.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/transform.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 
 namespace eigenflow::distributions {
 
@@ -23,7 +23,7 @@ class standard_normal : public distribution_base<standard_normal<Scalar>, Scalar
 
   template <class Value>
   Value log_prob_impl(const Value& z) const {
-    flows::check_width("standard_normal", z, dim_);
+    detail::check_width("standard_normal", z, dim_);
     const Scalar log_norm = Scalar(0.5) * static_cast<Scalar>(dim_) * std::log(Scalar(2) * std::numbers::pi_v<Scalar>);
     return affine(sum_rows(square(z)), Scalar(-0.5), -log_norm);
   }

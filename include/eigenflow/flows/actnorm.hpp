@@ -29,20 +29,20 @@ class actnorm : public transform_base<actnorm<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
-    check_width("actnorm", x, dim());
+    detail::check_width("actnorm", x, dim());
     const Value rho = nn::lift(log_scale_, x);
     return {mul(sub(x, nn::lift(loc_, x)), exp(neg(rho))), broadcast_to(neg(sum(rho)), x.rows(), 1)};
   }
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
-    check_width("actnorm", y, dim());
+    detail::check_width("actnorm", y, dim());
     const Value rho = nn::lift(log_scale_, y);
     return {add(mul(y, exp(rho)), nn::lift(loc_, y)), broadcast_to(sum(rho), y.rows(), 1)};
   }
 
   /// μ = batch mean, ρ = log max(batch std, min_std); then the batch, normalized.
   matrix<Scalar> initialize(const matrix<Scalar>& x, const context<matrix<Scalar>>& c) override {
-    check_width("actnorm", x, dim());
+    detail::check_width("actnorm", x, dim());
     if (x.rows() < 2) throw value_error("actnorm: data-dependent initialization needs at least 2 samples");
     const row_vector<Scalar> mean = x.colwise().mean();
     const row_vector<Scalar> var = (x.rowwise() - mean).array().square().colwise().mean();

@@ -92,7 +92,7 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>& c) const {
-    check_width("affine_coupling", x, dim_);
+    detail::check_width("affine_coupling", x, dim_);
     const Value x_a = gather_cols(x, std::span<const index_t>(identity_));
     const auto [s, t] = scale_and_shift(x_a, c);
     const Value y_b = add(mul(gather_cols(x, std::span<const index_t>(transformed_)), exp(s)), t);
@@ -101,7 +101,7 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>& c) const {
-    check_width("affine_coupling", y, dim_);
+    detail::check_width("affine_coupling", y, dim_);
     const Value y_a = gather_cols(y, std::span<const index_t>(identity_));
     const auto [s, t] = scale_and_shift(y_a, c);
     const Value x_b = mul(sub(gather_cols(y, std::span<const index_t>(transformed_)), t), exp(neg(s)));

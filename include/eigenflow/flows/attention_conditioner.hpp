@@ -30,10 +30,11 @@
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/conditioner.hpp"
-#include "eigenflow/flows/context.hpp"
+#include "eigenflow/density/context.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/embedding.hpp"
 #include "eigenflow/nn/layer_norm.hpp"
@@ -170,7 +171,7 @@ class attention_conditioner : public conditioner_base<attention_conditioner<Scal
   Value embed(const Value& x_a, const context<Value>& c) const {
     if (x_a.cols() != in_) {
       throw shape_error("attention_conditioner: expected " + std::to_string(in_) + " conditioning features, got a " +
-                        std::to_string(x_a.rows()) + "x" + std::to_string(x_a.cols()) + " input");
+                        detail::format_shape(x_a) + " input");
     }
     if (!spec_.unconditional()) check_context("attention_conditioner", spec_, c, x_a.rows());
     // B×(T_x·d): each feature repeated over its tokens' columns, then φ(x v + u) + p.

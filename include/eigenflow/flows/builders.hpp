@@ -5,12 +5,14 @@
 // is transformed (in both directions: the stack's inverse inverts each permutation).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "eigenflow/distributions/diagonal_gaussian.hpp"
 #include "eigenflow/distributions/standard_normal.hpp"
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
@@ -27,11 +29,16 @@ namespace eigenflow::flows {
 /// third coupling (2, 5, 8, ...), residual conditioners in the others.
 enum class coupling_kind { mlp, residual, attention };
 
+/// "mlp" and "affine" are accepted as aliases of "coupling" (they parse, but are not listed).
+inline constexpr auto coupling_kind_names = std::to_array<enum_name<coupling_kind>>(
+    {{coupling_kind::mlp, "coupling"},
+     {coupling_kind::mlp, "mlp"},
+     {coupling_kind::mlp, "affine"},
+     {coupling_kind::residual, "residual"},
+     {coupling_kind::attention, "attention"}});
+
 inline coupling_kind parse_coupling_kind(std::string_view name) {
-  if (name == "coupling" || name == "mlp" || name == "affine") return coupling_kind::mlp;
-  if (name == "residual") return coupling_kind::residual;
-  if (name == "attention") return coupling_kind::attention;
-  throw value_error("unknown coupling kind '" + std::string(name) + "' (known: coupling, residual, attention)");
+  return parse_enum(coupling_kind_names, name, "coupling kind");
 }
 
 /// Between consecutive couplings.

@@ -51,7 +51,7 @@ class composite : public transform_base<composite<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>& c) const {
-    check_width("flow", x, dim_);
+    detail::check_width("flow", x, dim_);
     if (layers_.empty()) return {x, zeros_like(x, x.rows(), 1)};
     transformed<Value> out = layers_.front()->forward(x, c);
     for (std::size_t k = 1; k < layers_.size(); ++k) {
@@ -63,7 +63,7 @@ class composite : public transform_base<composite<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>& c) const {
-    check_width("flow", y, dim_);
+    detail::check_width("flow", y, dim_);
     if (layers_.empty()) return {y, zeros_like(y, y.rows(), 1)};
     transformed<Value> out = layers_.back()->inverse(y, c);
     for (std::size_t k = layers_.size() - 1; k-- > 0;) {

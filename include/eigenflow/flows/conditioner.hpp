@@ -2,18 +2,15 @@
 // shift: conditioning features (and the context, if any) in, 2·|transformed features| out.
 //
 // Pluggable: conditioner<Scalar> erases the concrete network, conditioner_base<Derived, Scalar>
-// implements it from one template `apply(x_a, c)`. context_encoder turns a context (class ids
-// through an embedding, and/or a context matrix) into extra input columns for such networks.
+// implements it from one template `apply(x_a, c)`; the networks encode their context with
+// eigenflow::context_encoder (density/context_encoder.hpp).
 #pragma once
 
 #include <memory>
-#include <optional>
-#include <string>
 
-#include "eigenflow/autodiff/ops/structure.hpp"
-#include "eigenflow/flows/context.hpp"
+#include "eigenflow/density/context.hpp"
+#include "eigenflow/density/context_encoder.hpp"
 #include "eigenflow/matrix.hpp"
-#include "eigenflow/nn/embedding.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::flows {
@@ -47,40 +44,6 @@ class conditioner_base : public conditioner<Scalar> {
 
  private:
   const Derived& self() const { return static_cast<const Derived&>(*this); }
-};
-
-/// Appends the context to a network's input: [x_a, embedding(labels), features].
-template <class Scalar>
-class context_encoder {
- public:
-  context_encoder() = default;
-  /// `embedding_dim` columns for class ids when spec.classes > 0; spec.features columns as given.
-  context_encoder(const std::string& name, const condition_spec& spec, index_t embedding_dim, random_engine& rng)
-      : spec_(spec) {
-    if (spec.classes > 0) embedding_.emplace(name + ".class_embedding", spec.classes, embedding_dim, rng);
-  }
-
-  /// Columns the encoding adds to the input.
-  index_t extra_features() const { return (embedding_ ? embedding_->dim() : 0) + spec_.features; }
-  const condition_spec& spec() const { return spec_; }
-
-  template <class Value>
-  Value encode(const Value& x_a, const context<Value>& c) const {
-    if (spec_.unconditional()) return x_a;
-    check_context("conditioner", spec_, c, x_a.rows());
-    Value out = x_a;
-    if (embedding_) out = concat(out, (*embedding_)(c.labels, x_a));
-    if (spec_.features > 0) out = concat(out, *c.features);
-    return out;
-  }
-
-  void collect_parameters(nn::parameter_list<Scalar>& list) {
-    if (embedding_) embedding_->collect_parameters(list);
-  }
-
- private:
-  condition_spec spec_;
-  std::optional<nn::embedding<Scalar>> embedding_;
 };
 
 }  // namespace eigenflow::flows

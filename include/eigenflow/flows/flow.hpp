@@ -13,12 +13,12 @@
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/distributions/distribution.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/context.hpp"
 #include "eigenflow/flows/transform.hpp"
+#include "eigenflow/model.hpp"
 
 namespace eigenflow::flows {
 
-/// Base distribution + transform. @tparam Scalar float or double.
+/// Base distribution + transform: a density_model (model.hpp). @tparam Scalar float or double.
 ///
 /// @code
 ///   flows::flow<float> model(std::make_unique<distributions::standard_normal<float>>(2), std::move(stack));
@@ -29,6 +29,8 @@ namespace eigenflow::flows {
 template <class Scalar>
 class flow {
  public:
+  using scalar_type = Scalar;
+
   flow(std::unique_ptr<distributions::distribution<Scalar>> base, std::unique_ptr<transform<Scalar>> bijection)
       : base_(std::move(base)), transform_(std::move(bijection)) {
     if (!base_ || !transform_) throw value_error("flow: base and transform are required");
@@ -36,12 +38,15 @@ class flow {
       throw shape_error("flow: base has dimension " + std::to_string(base_->dim()) + ", transform " +
                         std::to_string(transform_->dim()));
     }
+    params_ = collect_parameters();
   }
-  flow(const flow& other) : base_(other.base_->clone()), transform_(other.transform_->clone()) {}
+  flow(const flow& other)
+      : base_(other.base_->clone()), transform_(other.transform_->clone()), params_(collect_parameters()) {}
   flow& operator=(const flow& other) {
     flow copy(other);
     std::swap(base_, copy.base_);
     std::swap(transform_, copy.transform_);
+    std::swap(params_, copy.params_);  // the list points into the objects just swapped in
     return *this;
   }
   flow(flow&&) noexcept = default;
@@ -95,12 +100,14 @@ class flow {
     transform_->initialize(x, c);
   }
 
-  nn::parameter_list<Scalar> parameters() {
-    nn::parameter_list<Scalar> list;
-    base_->collect_parameters(list);
-    transform_->collect_parameters(list);
-    return list;
+  /// Adds ∂(−mean log p(x | c))/∂θ to the parameters' gradients, recorded on `t` (cleared first).
+  step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine&, tape<Scalar>& t) {
+    return record_nll_gradient(*this, x, c, t);
   }
+
+  /// Base parameters, then the transform's, in the order the layers list them.
+  nn::parameter_list<Scalar> parameters() { return params_; }
+  nn::const_parameter_list<Scalar> parameters() const { return params_; }
 
   index_t dim() const { return transform_->dim(); }
   condition_spec condition() const { return transform_->condition(); }
@@ -112,18 +119,8 @@ class flow {
   template <class Value>
   void check_input(const char* what, const Value& x, const context<Value>& c) const {
     const std::string who = std::string("flow::") + what;
-    check_width(who, x, dim());
-    const auto values = value_of_ref(x);
-    if (!values.allFinite()) {
-      for (index_t j = 0; j < values.cols(); ++j) {
-        for (index_t i = 0; i < values.rows(); ++i) {
-          if (!std::isfinite(static_cast<double>(values(i, j)))) {
-            throw value_error(who + ": x is not finite at row " + std::to_string(i) + ", column " + std::to_string(j) +
-                              " (" + std::to_string(static_cast<double>(values(i, j))) + ")");
-          }
-        }
-      }
-    }
+    detail::check_width(who, x, dim());
+    detail::require_finite(who, "x", value_of_ref(x));
     check_context(who, transform_->condition(), c, x.rows());
   }
 
@@ -138,22 +135,26 @@ class flow {
   static void for_each_chunk(index_t n, const context<matrix<Scalar>>& c, const F& f) {
     for (index_t begin = 0; begin < n; begin += chunk_rows) {
       const index_t rows = std::min(chunk_rows, n - begin);
-      context<matrix<Scalar>> part;
-      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
       matrix<Scalar> features;
-      if (c.has_features()) {
-        features = c.features->middleRows(begin, rows);
-        part.features = &features;
-      }
-      f(begin, rows, part);
+      f(begin, rows, context_rows(c, begin, rows, features));
     }
   }
 
   static const matrix<Scalar>& value_of_ref(const matrix<Scalar>& x) { return x; }
   static typename var<Scalar>::map_type value_of_ref(const var<Scalar>& x) { return x.value(); }
 
+  nn::parameter_list<Scalar> collect_parameters() {
+    nn::parameter_list<Scalar> list;
+    base_->collect_parameters(list);
+    transform_->collect_parameters(list);
+    return list;
+  }
+
   std::unique_ptr<distributions::distribution<Scalar>> base_;
   std::unique_ptr<transform<Scalar>> transform_;
+  // The parameters live in the layers (on the heap: a moved flow keeps them where they are); the
+  // list is built once so that a const flow can hand out a read-only view of the same list.
+  nn::parameter_list<Scalar> params_;
 };
 
 }  // namespace eigenflow::flows

@@ -78,13 +78,13 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
-    check_width("lu_linear", x, dim());
+    detail::check_width("lu_linear", x, dim());
     return {linear(x, weight(x), nn::lift(bias_, x)), log_det(x, Scalar(1))};
   }
 
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
-    check_width("lu_linear", y, dim());
+    detail::check_width("lu_linear", y, dim());
     if constexpr (std::is_same_v<Value, matrix<Scalar>>) {
       // x Wᵀ = y − b  ⇔  xᵀ = Ũ⁻¹·L⁻¹·Pᵀ·(y − b)ᵀ with Ũ = U + diag(σ): undo P, then two solves.
       const index_t d = dim();

@@ -59,12 +59,12 @@ class permutation : public transform_base<permutation<Scalar>, Scalar> {
 
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
-    check_width("permutation", x, dim());
+    detail::check_width("permutation", x, dim());
     return {gather_cols(x, std::span<const index_t>(forward_)), zeros_like(x, x.rows(), 1)};
   }
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
-    check_width("permutation", y, dim());
+    detail::check_width("permutation", y, dim());
     return {gather_cols(y, std::span<const index_t>(inverse_)), zeros_like(y, y.rows(), 1)};
   }
 

@@ -13,18 +13,13 @@
 #include <string>
 
 #include "eigenflow/autodiff/tape.hpp"
-#include "eigenflow/flows/context.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
+#include "eigenflow/density/context.hpp"
+#include "eigenflow/density/transformed.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
 
 namespace eigenflow::flows {
-
-/// An output of a transform and the log-determinant of its Jacobian, per sample (batch×1).
-template <class Value>
-struct transformed {
-  Value value;
-  Value log_det;
-};
 
 /// A bijection on R^D, possibly conditioned on a context.
 ///
@@ -75,14 +70,5 @@ class transform_base : public transform<Scalar> {
  private:
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
-
-/// Throws unless x has `dim` columns.
-template <class Value>
-void check_width(const std::string& who, const Value& x, index_t dim) {
-  if (x.cols() != dim) {
-    throw shape_error(who + ": expected " + std::to_string(dim) + " features, got a " + std::to_string(x.rows()) +
-                      "x" + std::to_string(x.cols()) + " input");
-  }
-}
 
 }  // namespace eigenflow::flows

@@ -36,7 +36,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -52,9 +51,12 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/io/atomic_file.hpp"
+#include "eigenflow/io/detail/little_endian.hpp"
 #include "eigenflow/matrix.hpp"
+#include "eigenflow/model.hpp"
 #include "eigenflow/nn/parameter.hpp"
 #include "eigenflow/optim/optimizer_state.hpp"
 
@@ -131,10 +133,10 @@ inline std::uint64_t crc64(std::string_view bytes) {
 /// Appends integers and scalars little-endian, whatever the host's byte order.
 class byte_writer {
  public:
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) { little_endian(v, 4); }
-  void u64(std::uint64_t v) { little_endian(v, 8); }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }  // two's complement
+  void u8(std::uint8_t v) { put(v); }
+  void u32(std::uint32_t v) { put(v); }
+  void u64(std::uint64_t v) { put(v); }
+  void i64(std::int64_t v) { put(v); }  // two's complement
   void bytes(std::string_view s) { out_.append(s); }
   void string(std::string_view s) {
     u64(s.size());
@@ -149,14 +151,13 @@ class byte_writer {
       // Eigen's storage is column-major and contiguous: already the file's layout.
       out_.append(reinterpret_cast<const char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(Scalar));
     } else {
-      using bits = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
-      for (index_t k = 0; k < m.size(); ++k) little_endian(std::bit_cast<bits>(m.data()[k]), sizeof(Scalar));
+      for (index_t k = 0; k < m.size(); ++k) put(m.data()[k]);
     }
   }
 
   /// Overwrites 8 bytes at `offset` (the file size, known only at the end).
   void patch_u64(std::size_t offset, std::uint64_t v) {
-    for (std::size_t k = 0; k < 8; ++k) out_[offset + k] = static_cast<char>((v >> (8 * k)) & 0xFF);
+    store_little_endian(v, reinterpret_cast<unsigned char*>(out_.data() + offset));
   }
 
   std::size_t size() const { return out_.size(); }
@@ -164,8 +165,11 @@ class byte_writer {
   std::string release() { return std::move(out_); }
 
  private:
-  void little_endian(std::uint64_t v, std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) out_.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+  template <class T>
+  void put(T v) {
+    unsigned char bytes[sizeof(T)];
+    store_little_endian(v, bytes);
+    out_.append(reinterpret_cast<const char*>(bytes), sizeof(T));
   }
 
   std::string out_;
@@ -179,10 +183,10 @@ class byte_reader {
   byte_reader(std::string_view bytes, std::size_t position, std::string source)
       : bytes_(bytes), position_(position), source_(std::move(source)) {}
 
-  std::uint8_t u8(const char* what) { return static_cast<std::uint8_t>(little_endian(1, what)); }
-  std::uint32_t u32(const char* what) { return static_cast<std::uint32_t>(little_endian(4, what)); }
-  std::uint64_t u64(const char* what) { return little_endian(8, what); }
-  std::int64_t i64(const char* what) { return static_cast<std::int64_t>(u64(what)); }
+  std::uint8_t u8(const char* what) { return take<std::uint8_t>(what); }
+  std::uint32_t u32(const char* what) { return take<std::uint32_t>(what); }
+  std::uint64_t u64(const char* what) { return take<std::uint64_t>(what); }
+  std::int64_t i64(const char* what) { return take<std::int64_t>(what); }  // two's complement
 
   std::string string(const char* what) {
     const std::size_t at = position_;
@@ -215,7 +219,8 @@ class byte_reader {
     const std::uint64_t rows = u64(what.c_str());
     const std::uint64_t cols = u64(what.c_str());
     const std::uint64_t capacity = remaining() / sizeof(Scalar);
-    // rows·cols is compared by division: the product of two corrupt sizes may overflow.
+    // rows·cols is compared by division: the product of two corrupt sizes may overflow. (The
+    // sizes are printed as read: a corrupt one need not fit format_shape's index_t.)
     if ((cols != 0 && rows > capacity / cols) || rows > max_index || cols > max_index) {
       fail(what + " claims " + std::to_string(rows) + "x" + std::to_string(cols) + " values, but only " +
                std::to_string(remaining()) + " bytes remain",
@@ -227,10 +232,7 @@ class byte_reader {
       if (n > 0) std::memcpy(m.data(), bytes_.data() + position_, n * sizeof(Scalar));
       position_ += n * sizeof(Scalar);
     } else {
-      using bits = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
-      for (std::size_t k = 0; k < n; ++k) {
-        m.data()[k] = std::bit_cast<Scalar>(static_cast<bits>(little_endian(sizeof(Scalar), what.c_str())));
-      }
+      for (std::size_t k = 0; k < n; ++k) m.data()[k] = take<Scalar>(what.c_str());
     }
     return m;
   }
@@ -245,15 +247,13 @@ class byte_reader {
  private:
   static constexpr std::uint64_t max_index = static_cast<std::uint64_t>(std::numeric_limits<index_t>::max());
 
-  std::uint64_t little_endian(std::size_t n, const char* what) {
-    if (n > remaining()) {
+  template <class T>
+  T take(const char* what) {
+    if (sizeof(T) > remaining()) {
       fail(std::string("the file ends inside ") + what, position_);
     }
-    std::uint64_t v = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[position_ + k])) << (8 * k);
-    }
-    position_ += n;
+    const T v = load_little_endian<T>(reinterpret_cast<const unsigned char*>(bytes_.data() + position_));
+    position_ += sizeof(T);
     return v;
   }
 
@@ -262,12 +262,10 @@ class byte_reader {
   std::string source_;
 };
 
-inline std::uint64_t read_u64_at(std::string_view bytes, std::size_t offset, std::size_t n = 8) {
-  std::uint64_t v = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[offset + k])) << (8 * k);
-  }
-  return v;
+/// The little-endian T at `offset` of `bytes` (which the caller has checked holds it).
+template <class T>
+T read_at(std::string_view bytes, std::size_t offset) {
+  return load_little_endian<T>(reinterpret_cast<const unsigned char*>(bytes.data() + offset));
 }
 
 template <class Scalar>
@@ -279,18 +277,14 @@ inline const char* scalar_name(std::uint64_t size) {
   return size == 4 ? "float" : size == 8 ? "double" : "unknown";
 }
 
-/// Throws value_error naming `what` and the first non-finite entry of `m`, if any.
+/// eigenflow::detail::require_finite (value_error naming `what` and its first non-finite entry),
+/// with the reason the checkpoint is refused appended.
 template <class Scalar>
-void require_finite(const std::string& who, const std::string& what, const matrix<Scalar>& m) {
-  if (m.allFinite()) return;
-  for (index_t j = 0; j < m.cols(); ++j) {
-    for (index_t i = 0; i < m.rows(); ++i) {
-      if (!std::isfinite(m(i, j))) {
-        throw value_error(who + ": " + what + " is not finite at (" + std::to_string(i) + ", " + std::to_string(j) +
-                          "): " + std::to_string(static_cast<double>(m(i, j))) +
-                          " (a checkpoint of a diverged model is refused)");
-      }
-    }
+void require_finite_to_save(const std::string& who, const std::string& what, const matrix<Scalar>& m) {
+  try {
+    eigenflow::detail::require_finite(who, what, m);
+  } catch (const value_error& e) {
+    throw value_error(std::string(e.what()) + " (a checkpoint of a diverged model is refused)");
   }
 }
 
@@ -300,9 +294,7 @@ std::string describe_checkpoint(const checkpoint<Scalar>& ckpt) {
   return ckpt.origin.empty() ? std::string("checkpoint") : "checkpoint " + ckpt.origin.string();
 }
 
-inline std::string format_shape(index_t rows, index_t cols) {
-  return std::to_string(rows) + "x" + std::to_string(cols);
-}
+using eigenflow::detail::format_shape;  // "RxC", as every message writes a shape
 
 inline std::string source_name(const std::filesystem::path& source) {
   return source.empty() ? std::string("checkpoint") : source.string();
@@ -321,14 +313,14 @@ inline void check_header(std::string_view header, std::uint64_t file_size, const
     throw io_error(name + ": truncated at byte " + std::to_string(file_size) + " (the header alone is " +
                    std::to_string(checkpoint_header_size) + " bytes)");
   }
-  const std::uint64_t version = read_u64_at(header, checkpoint_version_offset, 4);
+  const std::uint32_t version = read_at<std::uint32_t>(header, checkpoint_version_offset);
   if (version > checkpoint_version) {
     throw io_error(name + ": checkpoint format version " + std::to_string(version) +
                    " is newer than this eigenflow reads (version " + std::to_string(checkpoint_version) +
                    "): load it with a newer eigenflow");
   }
   if (version == 0) throw io_error(name + ": checkpoint format version 0 does not exist (the file is corrupt)");
-  const std::uint64_t declared = read_u64_at(header, checkpoint_size_offset);
+  const std::uint64_t declared = read_at<std::uint64_t>(header, checkpoint_size_offset);
   if (file_size < declared) {
     throw io_error(name + ": truncated at byte " + std::to_string(file_size) + " (the checkpoint is " +
                    std::to_string(declared) + " bytes)");
@@ -343,20 +335,12 @@ inline void check_header(std::string_view header, std::uint64_t file_size, const
   }
 }
 
-/// The Scalar of a parameter_list<Scalar>.
-template <class List>
-struct parameter_list_scalar {};
-template <class Scalar>
-struct parameter_list_scalar<nn::parameter_list<Scalar>> {
-  using type = Scalar;
-};
-
 }  // namespace detail
 
 /// A checkpoint of the parameters `params` of a model described by `architecture` (copies of
 /// the values; gradients are not saved).
-template <class Scalar>
-checkpoint<Scalar> make_checkpoint(std::string architecture, const nn::parameter_list<Scalar>& params,
+template <class Parameter, class Scalar = typename Parameter::scalar_type>
+checkpoint<Scalar> make_checkpoint(std::string architecture, const nn::basic_parameter_list<Parameter>& params,
                                    checkpoint_metadata metadata = {},
                                    // Not deduced: an optimizer_state argument converts to the optional.
                                    std::type_identity_t<std::optional<optim::optimizer_state<Scalar>>> optimizer =
@@ -370,25 +354,12 @@ checkpoint<Scalar> make_checkpoint(std::string architecture, const nn::parameter
   return ckpt;
 }
 
-/// A model that describes its architecture and lists its parameters (flows::flow, continuous::cnf).
-template <class Model>
-concept checkpointable_model = requires(Model& model) {
-  { model.describe() } -> std::convertible_to<std::string>;
-  typename detail::parameter_list_scalar<std::remove_cvref_t<decltype(model.parameters())>>::type;
-};
-
-/// The Scalar of a checkpointable model.
-template <checkpointable_model Model>
-using model_scalar_t =
-    typename detail::parameter_list_scalar<std::remove_cvref_t<decltype(std::declval<Model&>().parameters())>>::type;
-
-/// make_checkpoint(model.describe(), model.parameters(), ...).
-template <checkpointable_model Model>
+/// make_checkpoint(model.describe(), model.parameters(), ...) for any density model (model.hpp).
+template <density_model Model>
 checkpoint<model_scalar_t<Model>> make_checkpoint(
-    Model& model, checkpoint_metadata metadata = {},
+    const Model& model, checkpoint_metadata metadata = {},
     std::optional<optim::optimizer_state<model_scalar_t<Model>>> optimizer = std::nullopt) {
-  return make_checkpoint<model_scalar_t<Model>>(model.describe(), model.parameters(), std::move(metadata),
-                                                std::move(optimizer));
+  return make_checkpoint(model.describe(), model.parameters(), std::move(metadata), std::move(optimizer));
 }
 
 /// The file contents for `ckpt` (what save_checkpoint writes). Throws value_error for a
@@ -406,11 +377,11 @@ std::string encode_checkpoint(const checkpoint<Scalar>& ckpt) {
   }
   for (std::size_t i = 0; i < ckpt.parameters.size(); ++i) {
     const auto& [name, value] = ckpt.parameters[i];
-    detail::require_finite(who, "parameter '" + name + "' (#" + std::to_string(i) + ")", value);
+    detail::require_finite_to_save(who, "parameter '" + name + "' (#" + std::to_string(i) + ")", value);
   }
   if (ckpt.optimizer) {
     for (const auto& [name, value] : ckpt.optimizer->tensors) {
-      detail::require_finite(who, "optimizer tensor '" + name + "'", value);
+      detail::require_finite_to_save(who, "optimizer tensor '" + name + "'", value);
     }
   }
 
@@ -456,10 +427,10 @@ checkpoint<Scalar> decode_checkpoint(std::string_view bytes, const std::filesyst
   const std::size_t size = bytes.size();
   d::check_header(bytes.substr(0, std::min(size, d::checkpoint_header_size)), size, name);
   const std::size_t checksum_at = size - d::checkpoint_checksum_size;
-  if (d::crc64(bytes.substr(0, checksum_at)) != d::read_u64_at(bytes, checksum_at)) {
+  if (d::crc64(bytes.substr(0, checksum_at)) != d::read_at<std::uint64_t>(bytes, checksum_at)) {
     throw io_error(name + ": checksum mismatch: the file is corrupt");
   }
-  const std::uint64_t scalar_size = d::read_u64_at(bytes, d::checkpoint_scalar_size_offset, 4);
+  const std::uint32_t scalar_size = d::read_at<std::uint32_t>(bytes, d::checkpoint_scalar_size_offset);
   if (scalar_size != sizeof(Scalar)) {
     throw io_error(name + ": the checkpoint holds " + d::scalar_name(scalar_size) + " values (scalar size " +
                    std::to_string(scalar_size) + "), but is loaded as " + d::scalar_name<Scalar>() +
@@ -586,7 +557,8 @@ void restore_parameters(const checkpoint<Scalar>& ckpt, const std::string& expec
 }
 
 /// restore_parameters(ckpt, model.describe(), model.parameters()).
-template <class Scalar, checkpointable_model Model>
+template <class Scalar, density_model Model>
+  requires std::same_as<model_scalar_t<Model>, Scalar>
 void restore_parameters(const checkpoint<Scalar>& ckpt, Model& model) {
   restore_parameters<Scalar>(ckpt, model.describe(), model.parameters());
 }

@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/io/atomic_file.hpp"
 #include "eigenflow/matrix.hpp"
@@ -320,13 +321,10 @@ void write_csv(const std::filesystem::path& path, const matrix<Scalar>& values,
       throw value_error(path.string() + ": the column name '" + name + "' contains a line break");
     }
   }
-  for (index_t j = 0; j < values.cols(); ++j) {
-    for (index_t i = 0; i < values.rows(); ++i) {
-      if (!std::isfinite(values(i, j))) {
-        throw value_error(path.string() + ": the value at row " + std::to_string(i) + ", column " + std::to_string(j) +
-                          " is not finite; read_csv would reject the file");
-      }
-    }
+  try {
+    eigenflow::detail::require_finite(path.string(), "a value", values);
+  } catch (const value_error& e) {
+    throw value_error(std::string(e.what()) + "; read_csv would reject the file");
   }
 
   write_atomically(path, [&](std::ofstream& out) {

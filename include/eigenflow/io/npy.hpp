@@ -17,7 +17,6 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +32,7 @@
 
 #include "eigenflow/error.hpp"
 #include "eigenflow/io/atomic_file.hpp"
+#include "eigenflow/io/detail/little_endian.hpp"
 #include "eigenflow/matrix.hpp"
 
 namespace eigenflow::io {
@@ -280,29 +280,16 @@ inline std::string shape_string(const std::vector<std::uint64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-/// The little-endian unsigned integer in bytes [p, p + sizeof(UInt)), on any host.
-template <class UInt>
-UInt load_little_endian(const unsigned char* p) {
-  UInt value = 0;
-  for (std::size_t k = 0; k < sizeof(UInt); ++k) value |= static_cast<UInt>(p[k]) << (8 * k);
-  return value;
-}
-
-template <class UInt>
-void store_little_endian(UInt value, unsigned char* p) {
-  for (std::size_t k = 0; k < sizeof(UInt); ++k) p[k] = static_cast<unsigned char>(value >> (8 * k));
-}
-
 /// Decodes one element as Scalar. Returns false if it is a finite value out of Scalar's range
 /// (converting it would be undefined behaviour).
 template <class Scalar>
 bool decode(const unsigned char* p, dtype type, Scalar& out) {
   switch (type) {
     case dtype::f4:
-      out = static_cast<Scalar>(std::bit_cast<float>(load_little_endian<std::uint32_t>(p)));
+      out = static_cast<Scalar>(load_little_endian<float>(p));
       return true;
     case dtype::f8: {
-      const double v = std::bit_cast<double>(load_little_endian<std::uint64_t>(p));
+      const double v = load_little_endian<double>(p);
       if constexpr (std::is_same_v<Scalar, float>) {
         if (std::isfinite(v) && std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return false;
       }
@@ -310,10 +297,10 @@ bool decode(const unsigned char* p, dtype type, Scalar& out) {
       return true;
     }
     case dtype::i4:
-      out = static_cast<Scalar>(std::bit_cast<std::int32_t>(load_little_endian<std::uint32_t>(p)));
+      out = static_cast<Scalar>(load_little_endian<std::int32_t>(p));
       return true;
     case dtype::i8:
-      out = static_cast<Scalar>(std::bit_cast<std::int64_t>(load_little_endian<std::uint64_t>(p)));
+      out = static_cast<Scalar>(load_little_endian<std::int64_t>(p));
       return true;
   }
   return false;
@@ -383,8 +370,8 @@ matrix<Scalar> read_npy(const std::filesystem::path& path) {
   const std::size_t length_bytes = major == 1 ? 2 : 4;
   if (file_size < 8 + length_bytes) npy::fail_at(path, 8, "truncated: the file ends inside the header length");
   npy::read_bytes(path, in, 8, prefix + 8, length_bytes);
-  const std::uint64_t header_length = major == 1 ? npy::load_little_endian<std::uint16_t>(prefix + 8)
-                                                 : npy::load_little_endian<std::uint32_t>(prefix + 8);
+  const std::uint64_t header_length = major == 1 ? detail::load_little_endian<std::uint16_t>(prefix + 8)
+                                                 : detail::load_little_endian<std::uint32_t>(prefix + 8);
   const std::uint64_t header_offset = 8 + length_bytes;
   if (header_length > file_size - header_offset) {
     npy::fail_at(path, header_offset,
@@ -465,7 +452,6 @@ template <class Scalar>
 void write_npy(const std::filesystem::path& path, const matrix<Scalar>& values) {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "write_npy writes float or double");
   namespace npy = detail::npy;
-  using bits = std::conditional_t<std::is_same_v<Scalar, float>, std::uint32_t, std::uint64_t>;
 
   std::string header = std::string("{'descr': '") + (std::is_same_v<Scalar, float> ? "<f4" : "<f8") +
                        "', 'fortran_order': False, 'shape': (" + std::to_string(values.rows()) + ", " +
@@ -478,7 +464,7 @@ void write_npy(const std::filesystem::path& path, const matrix<Scalar>& values) 
     std::copy(npy::magic.begin(), npy::magic.end(), prefix);
     prefix[6] = 1;
     prefix[7] = 0;
-    npy::store_little_endian(static_cast<std::uint16_t>(header.size()), prefix + 8);
+    detail::store_little_endian(static_cast<std::uint16_t>(header.size()), prefix + 8);
     out.write(reinterpret_cast<const char*>(prefix), sizeof prefix);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
 
@@ -486,8 +472,7 @@ void write_npy(const std::filesystem::path& path, const matrix<Scalar>& values) 
     std::vector<unsigned char> row(static_cast<std::size_t>(values.cols()) * sizeof(Scalar));
     for (index_t i = 0; i < values.rows(); ++i) {
       for (index_t j = 0; j < values.cols(); ++j) {
-        npy::store_little_endian(std::bit_cast<bits>(values(i, j)),
-                                 row.data() + static_cast<std::size_t>(j) * sizeof(Scalar));
+        detail::store_little_endian(values(i, j), row.data() + static_cast<std::size_t>(j) * sizeof(Scalar));
       }
       out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(row.size()));
     }

@@ -9,6 +9,7 @@
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/linear.hpp"
 #include "eigenflow/nn/module.hpp"
@@ -33,8 +34,8 @@ class concat_squash : public module_base<concat_squash<Scalar>, Scalar> {
   template <class Value>
   Value operator()(const Value& x, const Value& t) const {
     if (t.cols() != 1 || (t.rows() != 1 && t.rows() != x.rows())) {
-      throw shape_error(name_ + ": time must be 1x1 or " + std::to_string(x.rows()) + "x1, got " +
-                        std::to_string(t.rows()) + "x" + std::to_string(t.cols()));
+      throw shape_error(name_ + ": time must be 1x1 or " + detail::format_shape(x.rows(), 1) + ", got " +
+                        detail::format_shape(t));
     }
     return add(mul(layer_(x), sigmoid(gate_(t))), shift_(t));
   }

@@ -4,11 +4,11 @@
 // two standard deviations and rescaled so the variance is exact) and zeros for biases.
 #pragma once
 
+#include <array>
 #include <cmath>
-#include <string>
 #include <string_view>
 
-#include "eigenflow/error.hpp"
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/random.hpp"
 
@@ -20,12 +20,10 @@ enum class init {
   zeros            // e.g. the last layer of a coupling's conditioner: start at the identity map
 };
 
-inline init parse_init(std::string_view name) {
-  if (name == "lecun_normal") return init::lecun_normal;
-  if (name == "glorot_uniform") return init::glorot_uniform;
-  if (name == "zeros") return init::zeros;
-  throw value_error("unknown initializer '" + std::string(name) + "' (known: lecun_normal, glorot_uniform, zeros)");
-}
+inline constexpr auto init_names = std::to_array<enum_name<init>>(
+    {{init::lecun_normal, "lecun_normal"}, {init::glorot_uniform, "glorot_uniform"}, {init::zeros, "zeros"}});
+
+inline init parse_init(std::string_view name) { return parse_enum(init_names, name, "initializer"); }
 
 /// A normal draw truncated to [−2, 2] (by rejection).
 inline double truncated_standard_normal(random_engine& rng) {

@@ -5,6 +5,7 @@
 
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/ops/reduce.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/autodiff/ops/unary.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/module.hpp"
@@ -31,10 +32,7 @@ class layer_norm : public module_base<layer_norm<Scalar>, Scalar> {
 
   template <class Value>
   Value operator()(const Value& x) const {
-    if (x.cols() != gain_.value.cols()) {
-      throw shape_error(name_ + ": expected " + std::to_string(gain_.value.cols()) + " features, got a " +
-                        std::to_string(x.rows()) + "x" + std::to_string(x.cols()) + " input");
-    }
+    detail::check_width(name_, x, gain_.value.cols());
     const Value centered = sub(x, mean_rows(x));
     const Value inv_std = reciprocal(sqrt(shift(mean_rows(square(centered)), epsilon_)));
     return add(mul(mul(centered, inv_std), lift(gain_, x)), lift(offset_, x));

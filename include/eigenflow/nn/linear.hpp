@@ -4,6 +4,7 @@
 #include <string>
 
 #include "eigenflow/autodiff/ops/matmul.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/init.hpp"
 #include "eigenflow/nn/module.hpp"
@@ -41,7 +42,7 @@ class linear : public module_base<linear<Scalar>, Scalar> {
   Value operator()(const Value& x) const {
     if (x.cols() != in_features()) {
       throw shape_error(name_ + ": expected " + std::to_string(in_features()) + " input features, got a " +
-                        std::to_string(x.rows()) + "x" + std::to_string(x.cols()) + " input");
+                        detail::format_shape(x) + " input");
     }
     if (has_bias_) return eigenflow::linear(x, lift(weight_, x), lift(bias_, x));
     return eigenflow::linear(x, lift(weight_, x));

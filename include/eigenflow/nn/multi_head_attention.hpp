@@ -14,6 +14,7 @@
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/autodiff/ops/softmax.hpp"
 #include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/nn/linear.hpp"
@@ -101,10 +102,9 @@ class multi_head_attention : public module_base<multi_head_attention<Scalar>, Sc
   index_t check_batch(const Value& q, const Value& context, index_t q_tokens, index_t kv_tokens) const {
     if (q_tokens < 1 || kv_tokens < 1 || q.rows() % q_tokens != 0 || context.rows() % kv_tokens != 0 ||
         q.rows() / q_tokens != context.rows() / kv_tokens) {
-      throw shape_error(name_ + ": queries " + std::to_string(q.rows()) + "x" + std::to_string(q.cols()) +
-                        " in sequences of " + std::to_string(q_tokens) + " tokens do not match context " +
-                        std::to_string(context.rows()) + "x" + std::to_string(context.cols()) + " in sequences of " +
-                        std::to_string(kv_tokens) + " tokens");
+      throw shape_error(name_ + ": queries " + detail::format_shape(q) + " in sequences of " +
+                        std::to_string(q_tokens) + " tokens do not match context " + detail::format_shape(context) +
+                        " in sequences of " + std::to_string(kv_tokens) + " tokens");
     }
     return q.rows() / q_tokens;
   }
@@ -127,9 +127,9 @@ class multi_head_attention : public module_base<multi_head_attention<Scalar>, Sc
   matrix<Scalar> additive_mask(const attention_mask& mask, index_t batch, index_t q_tokens, index_t kv_tokens) const {
     const bool shared = mask.rows() == q_tokens;
     if (mask.cols() != kv_tokens || (!shared && mask.rows() != batch * q_tokens)) {
-      throw shape_error(name_ + ": mask " + std::to_string(mask.rows()) + "x" + std::to_string(mask.cols()) +
-                        " fits neither " + std::to_string(q_tokens) + "x" + std::to_string(kv_tokens) + " nor " +
-                        std::to_string(batch * q_tokens) + "x" + std::to_string(kv_tokens));
+      throw shape_error(name_ + ": mask " + detail::format_shape(mask) + " fits neither " +
+                        detail::format_shape(q_tokens, kv_tokens) + " nor " +
+                        detail::format_shape(batch * q_tokens, kv_tokens));
     }
     if ((mask.rowwise().count().array() == 0).any()) {
       throw value_error(name_ + ": the mask hides every key from some query");

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,8 @@ namespace eigenflow::nn {
 /// can be evaluated on a tape.
 template <class Scalar>
 struct parameter {
+  using scalar_type = Scalar;
+
   std::string name;
   matrix<Scalar> value;
   mutable matrix<Scalar> grad;
@@ -48,17 +51,26 @@ decltype(auto) lift(const parameter<Scalar>& p, const Value& like) {
 }
 
 /// Non-owning list of a model's parameters, in a fixed order (the order modules enumerate them),
-/// with the whole-model operations that act on all of them at once.
-template <class Scalar>
-class parameter_list {
+/// with the whole-model operations that act on all of them at once. Two flavours:
+/// parameter_list<Scalar> (what a model's parameters() gives: values can be assigned) and
+/// const_parameter_list<Scalar> (what a const model gives: values are read only). Gradients are
+/// scratch space, not part of the model, so both can zero, read and assign them.
+template <class Parameter>
+class basic_parameter_list {
  public:
-  using parameter_type = parameter<Scalar>;
+  using parameter_type = Parameter;
+  using Scalar = typename std::remove_const_t<Parameter>::scalar_type;
 
-  parameter_list() = default;
-  explicit parameter_list(std::vector<parameter_type*> items) : items_(std::move(items)) {}
+  basic_parameter_list() = default;
+  explicit basic_parameter_list(std::vector<parameter_type*> items) : items_(std::move(items)) {}
+  /// A read-only view of a mutable list.
+  template <class Other>
+    requires(std::is_const_v<Parameter> && std::is_same_v<const Other, Parameter>)
+  basic_parameter_list(const basic_parameter_list<Other>& other)  // NOLINT(google-explicit-constructor)
+      : items_(other.begin(), other.end()) {}
 
   void push_back(parameter_type& p) { items_.push_back(&p); }
-  void append(const parameter_list& other) {
+  void append(const basic_parameter_list& other) {
     items_.insert(items_.end(), other.items_.begin(), other.items_.end());
   }
 
@@ -105,15 +117,18 @@ class parameter_list {
   }
 
   /// Inverse of flatten_values / flatten_grads; the length must equal count().
-  void assign_values(const Eigen::Ref<const vector<Scalar>>& flat) const {
-    assign(&parameter_type::value, flat, "assign_values");
+  void assign_values(const Eigen::Ref<const vector<Scalar>>& flat) const
+    requires(!std::is_const_v<Parameter>)
+  {
+    assign([](parameter_type& p) -> matrix<Scalar>& { return p.value; }, flat, "assign_values");
   }
   void assign_grads(const Eigen::Ref<const vector<Scalar>>& flat) const {
-    assign(&parameter_type::grad, flat, "assign_grads");
+    assign([](parameter_type& p) -> matrix<Scalar>& { return p.grad; }, flat, "assign_grads");
   }
 
  private:
-  vector<Scalar> flatten(matrix<Scalar> parameter_type::*member) const {
+  template <class Member>
+  vector<Scalar> flatten(Member member) const {
     vector<Scalar> flat(count());
     index_t offset = 0;
     for (const parameter_type* p : items_) {
@@ -124,8 +139,9 @@ class parameter_list {
     return flat;
   }
 
-  void assign(matrix<Scalar> parameter_type::*member, const Eigen::Ref<const vector<Scalar>>& flat,
-              const char* what) const {
+  /// Writes flat into target(p) for every p (the value or the gradient), reshaped to p's value.
+  template <class Target>
+  void assign(Target target, const Eigen::Ref<const vector<Scalar>>& flat, const char* what) const {
     if (flat.size() != count()) {
       throw shape_error(std::string("parameter_list::") + what + ": got " +
                         std::to_string(flat.size()) + " values for " + std::to_string(count()) +
@@ -133,15 +149,24 @@ class parameter_list {
     }
     index_t offset = 0;
     for (parameter_type* p : items_) {
-      matrix<Scalar>& m = p->*member;
+      matrix<Scalar>& m = target(*p);
       m.resize(p->value.rows(), p->value.cols());
       m.reshaped() = flat.segment(offset, m.size());
       offset += m.size();
     }
   }
 
+  template <class>
+  friend class basic_parameter_list;
   std::vector<parameter_type*> items_;
 };
+
+template <class Scalar>
+using parameter_list = basic_parameter_list<parameter<Scalar>>;
+
+/// What a const model's parameters() gives: values read only.
+template <class Scalar>
+using const_parameter_list = basic_parameter_list<const parameter<Scalar>>;
 
 /// The parameters of anything that appends them with collect_parameters(list), in its order.
 template <class Scalar, class Owner>

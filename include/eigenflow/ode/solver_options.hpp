@@ -2,10 +2,12 @@
 // turn a stiff or exploding solve into a clear error instead of a hang.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <string>
 #include <string_view>
 
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 
@@ -20,22 +22,11 @@ enum class method {
   euler,        // explicit Euler, fixed step (cheap previews; first order)
 };
 
-inline std::string to_string(method m) {
-  switch (m) {
-    case method::dopri5: return "dopri5";
-    case method::cash_karp54: return "cash_karp54";
-    case method::rk4: return "rk4";
-    case method::euler: return "euler";
-  }
-  return "unknown";
-}
+inline constexpr auto method_names = std::to_array<enum_name<method>>(
+    {{method::dopri5, "dopri5"}, {method::cash_karp54, "cash_karp54"}, {method::rk4, "rk4"}, {method::euler, "euler"}});
 
-inline method parse_method(std::string_view name) {
-  for (method m : {method::dopri5, method::cash_karp54, method::rk4, method::euler}) {
-    if (to_string(m) == name) return m;
-  }
-  throw value_error("unknown ODE solver '" + std::string(name) + "' (known: dopri5, cash_karp54, rk4, euler)");
-}
+inline std::string to_string(method m) { return std::string(name_of(method_names, m)); }
+inline method parse_method(std::string_view name) { return parse_enum(method_names, name, "ODE solver"); }
 
 constexpr bool is_adaptive(method m) { return m == method::dopri5 || m == method::cash_karp54; }
 

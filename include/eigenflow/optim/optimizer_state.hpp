@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
@@ -101,9 +102,7 @@ bool unpack_state(const char* who, const char* kind, const optimizer_state<Scala
                           ", but " + describe_parameter(p.name, i) + " is " +
                           format_shape(p.value));
       }
-      if (!values.allFinite()) {
-        throw value_error(prefix + "state tensor '" + name + "' holds non-finite values");
-      }
+      eigenflow::detail::require_finite(who, "state tensor '" + name + "'", values);
     }
   }
   for (std::size_t k = 0; k < slots.size(); ++k) {

@@ -14,8 +14,7 @@
 
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
-#include "eigenflow/parallel/data_parallel.hpp"
-#include "eigenflow/train/dataset.hpp"
+#include "eigenflow/parallel/split_rows.hpp"
 
 namespace eigenflow::parallel {
 
@@ -56,18 +55,6 @@ class single_process final : public process_group {
   void broadcast(std::string&) override {}
   bool all_equal(std::uint64_t) override { return true; }
 };
-
-/// This process's share of `data`: a contiguous block of rows, the blocks of the ranks differing
-/// in size by at most one row, in rank order (so ranks 0..P-1 together hold every row once).
-template <class Scalar>
-train::dataset<Scalar> shard(const train::dataset<Scalar>& data, const process_group& group) {
-  if (data.rows() < group.size()) {
-    throw value_error("parallel::shard: " + std::to_string(data.rows()) + " rows cannot be shared by " +
-                      std::to_string(group.size()) + " processes");
-  }
-  const row_block b = split_rows(data.rows(), group.size())[static_cast<std::size_t>(group.rank())];
-  return data.rows_range(b.begin, b.rows);
-}
 
 /// The mean over every process's rows, from each process's sum over its own `rows`: the same
 /// value on every process (one sum of two numbers).

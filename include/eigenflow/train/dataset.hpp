@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "eigenflow/autodiff/shape_check.hpp"
+#include "eigenflow/density/context.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/context.hpp"
 #include "eigenflow/matrix.hpp"
 
 namespace eigenflow::train {
@@ -23,8 +24,8 @@ struct dataset {
   bool has_features() const { return features.cols() > 0; }
 
   /// The context of all rows (pointing into this data set).
-  flows::context<matrix<Scalar>> context() const {
-    flows::context<matrix<Scalar>> c;
+  eigenflow::context<matrix<Scalar>> context() const {
+    eigenflow::context<matrix<Scalar>> c;
     if (has_labels()) c.labels = labels;
     if (has_features()) c.features = &features;
     return c;
@@ -59,7 +60,8 @@ struct dataset {
   /// Throws unless labels and features match the rows of x and x is finite.
   void validate(const std::string& who) const {
     if (x.rows() < 1) throw value_error(who + ": the data set is empty");
-    if (!x.allFinite()) throw value_error(who + ": the data contain non-finite values");
+    detail::require_finite(who, "x", x);
+    if (has_features()) detail::require_finite(who, "the context matrix", features);
     if (has_labels() && static_cast<index_t>(labels.size()) != x.rows()) {
       throw shape_error(who + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(x.rows()) + " rows");
     }

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
 
 namespace eigenflow::train {
@@ -20,6 +22,12 @@ enum class progress_mode {
   lines,
   quiet,
 };
+
+inline constexpr auto progress_mode_names = std::to_array<enum_name<progress_mode>>({{progress_mode::automatic, "auto"},
+                                                                                    {progress_mode::bar, "bar"},
+                                                                                    {progress_mode::lines, "lines"},
+                                                                                    {progress_mode::quiet, "quiet"}});
+inline progress_mode parse_progress_mode(std::string_view name) { return parse_enum(progress_mode_names, name, "progress"); }
 
 /// One line of status: where the run is, and any extra fields the model reports.
 struct progress_status {

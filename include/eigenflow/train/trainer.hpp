@@ -1,11 +1,9 @@
-// include/eigenflow/train/trainer.hpp — maximum-likelihood training of any eigenflow model on a
-// data set: shuffled mini-batches, Adam/AdamW with gradient clipping and a schedule, a NaN guard,
-// periodic evaluation on held-out data, the best model kept, early stopping, progress, and an
-// optional per-batch hook (fresh dequantization noise, augmentation).
-//
-// Models plug in through accumulate_nll_gradient overloads (one per model family: the coupling
-// flow records its loss on a tape, the continuous flow runs its adjoint or backprop solve); the
-// loop itself never knows which it trains.
+// include/eigenflow/train/trainer.hpp — maximum-likelihood training of any density model
+// (model.hpp) with any optimizer (optim/optimizer.hpp), built from parts that each do one job:
+// a batch_source (shuffled epochs), a gradient_step (threads, processes, NaN guard, clipping,
+// the update), the schedule (the only source of the learning rate), an evaluator (periodic
+// validation, keep-best, patience) and the process agreement; fit() runs them in order and
+// reports progress, checkpoints and a summary.
 #pragma once
 
 #include <algorithm>
@@ -14,37 +12,54 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
-#include <numeric>
-#include <optional>
-#include <type_traits>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/model.hpp"
 #include "eigenflow/optim/adam.hpp"
-#include "eigenflow/optim/clip.hpp"
-#include "eigenflow/optim/finite_guard.hpp"
+#include "eigenflow/optim/optimizer.hpp"
 #include "eigenflow/optim/schedule.hpp"
-#include "eigenflow/parallel/data_parallel.hpp"
 #include "eigenflow/parallel/process_group.hpp"
+#include "eigenflow/parallel/split_rows.hpp"
 #include "eigenflow/random.hpp"
+#include "eigenflow/train/batch_source.hpp"
+#include "eigenflow/train/data_parallel.hpp"
 #include "eigenflow/train/dataset.hpp"
+#include "eigenflow/train/evaluator.hpp"
 #include "eigenflow/train/gradient_step.hpp"
+#include "eigenflow/train/process_agreement.hpp"
 #include "eigenflow/train/progress.hpp"
+#include "eigenflow/train/shard.hpp"
 
 namespace eigenflow::train {
 
 enum class schedule_kind { constant, cosine };
 
+inline constexpr auto schedule_kind_names =
+    std::to_array<enum_name<schedule_kind>>({{schedule_kind::constant, "constant"}, {schedule_kind::cosine, "cosine"}});
+inline schedule_kind parse_schedule_kind(std::string_view name) { return parse_enum(schedule_kind_names, name, "schedule"); }
+
+/// The learning rate of step k (0 for the first), in the optimizer's units.
+using learning_rate_schedule = std::function<double(long step)>;
+
 struct trainer_options {
   long iterations = 1000;
   index_t batch = 256;
+  /// The learning rate: fit sets the optimizer's rate from the schedule before every step, so the
+  /// rate the optimizer was built with never matters. constant: learning_rate throughout;
+  /// cosine: linear warm-up over `warmup` steps to learning_rate, then cosine decay to 1% of it.
   double learning_rate = 1e-3;
-  double weight_decay = 0;
+  double weight_decay = 0;              // make_optimizer: Adam's L2 penalty (AdamW's decay if decoupled)
   bool decoupled_weight_decay = false;  // AdamW
   double clip = 0;                      // global gradient-norm bound; 0: no clipping
   schedule_kind schedule = schedule_kind::constant;
   long warmup = 0;                      // cosine: linear warm-up steps
+  /// If set, the schedule instead (learning_rate, schedule and warmup are then ignored).
+  learning_rate_schedule custom_schedule{};
   long evaluate_every = 0;              // 0: evaluate once, at the end
   long patience = 0;                    // stop after this many evaluations without improvement; 0: never
   bool keep_best = true;                // end with the parameters of the best evaluation
@@ -52,7 +67,7 @@ struct trainer_options {
   std::uint64_t seed = 1;
   progress_mode progress = progress_mode::automatic;
   std::FILE* out = stdout;
-  /// Worker threads for each step and evaluation (parallel::data_parallel: the batch split into
+  /// Worker threads for each step and evaluation (train::data_parallel: the batch split into
   /// blocks, gradients summed in a fixed order). 1: the calling thread alone;
   /// parallel::hardware_threads() for every core.
   int threads = 1;
@@ -93,9 +108,20 @@ template <class Scalar>
 using batch_hook = std::function<void(dataset<Scalar>& batch, random_engine& rng)>;
 
 /// Held-out −mean log p(x | c), in the model's units.
-template <class Scalar, class Model>
-double validation_nll(const Model& model, const dataset<Scalar>& data) {
+template <density_model Model>
+double validation_nll(const Model& model, const dataset<model_scalar_t<Model>>& data) {
   return -model.log_prob(data.x, data.context()).template cast<double>().mean();
+}
+
+/// The schedule fit follows for these options.
+inline learning_rate_schedule make_schedule(const trainer_options& o) {
+  if (o.custom_schedule) return o.custom_schedule;
+  if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) {
+    throw value_error("train::fit: learning_rate must be positive and finite, got " + std::to_string(o.learning_rate));
+  }
+  if (o.schedule == schedule_kind::constant) return [rate = o.learning_rate](long) { return rate; };
+  const optim::warmup_cosine_schedule<double> cosine(o.learning_rate, o.warmup, o.iterations, o.learning_rate * 0.01);
+  return [cosine](long step) { return cosine(step); };
 }
 
 namespace detail {
@@ -111,37 +137,7 @@ inline std::uint64_t stream_seed(std::uint64_t seed, int rank, long completed_it
   return z ^ (z >> 31);
 }
 
-/// The batch's gradient and loss averaged over the processes, weighted by their rows: one sum
-/// over one buffer [Σ rows_p·g_p, Σ rows_p·loss_p, Σ rows_p].
-template <class Scalar>
-step_result average_over_processes(parallel::process_group& group, const nn::parameter_list<Scalar>& params,
-                                   const step_result& local, index_t rows, vector<Scalar>& buffer) {
-  const index_t n = params.count();
-  buffer.resize(n + 2);
-  params.copy_grads_to(buffer.head(n));
-  buffer.head(n) *= static_cast<Scalar>(rows);
-  buffer[n] = static_cast<Scalar>(local.loss * double(rows));
-  buffer[n + 1] = static_cast<Scalar>(rows);
-  group.sum(std::span<Scalar>(buffer.data(), static_cast<std::size_t>(buffer.size())));
-  const Scalar total_rows = buffer[n + 1];
-  buffer.head(n) /= total_rows;  // in place: assign_grads then reads the buffer without a temporary
-  params.assign_grads(buffer.head(n));
-  step_result out = local;
-  out.loss = double(buffer[n]) / double(total_rows);
-  return out;
-}
-
-}  // namespace detail
-
-/// Trains `model` on `train` (evaluating on `validation` if given) with `optimizer`, which the
-/// caller owns so that its state can be checkpointed. `on_batch`, if set, sees (and may rewrite)
-/// every batch before its step; the batch is a copy, `train` is never changed.
-template <class Scalar, class Model>
-training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset<Scalar>& train,
-                     const dataset<std::type_identity_t<Scalar>>* validation, const trainer_options& o,
-                     const batch_hook<std::type_identity_t<Scalar>>& on_batch = {}) {
-  train.validate("train::fit (training data)");
-  if (validation) validation->validate("train::fit (validation data)");
+inline void check_options(const trainer_options& o) {
   if (o.iterations < 1) throw value_error("train::fit: iterations must be positive");
   if (o.batch < 1) throw value_error("train::fit: batch must be positive");
   if (o.threads < 1) throw value_error("train::fit: threads must be positive, got " + std::to_string(o.threads));
@@ -150,6 +146,24 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     throw value_error("train::fit: completed_iterations " + std::to_string(o.completed_iterations) + " is outside [0, " +
                       std::to_string(o.iterations) + "]");
   }
+}
+
+}  // namespace detail
+
+/// Trains `model` on `train` (evaluating on `validation` if given) with `optimizer` (optim::adam,
+/// optim::sgd or your own), which the caller owns so that its state can be checkpointed.
+/// `on_batch`, if set, sees (and may rewrite) every batch before its step; the batch is a copy,
+/// `train` is never changed.
+template <density_model Model, class Optimizer>
+  requires optim::optimizer_of<Optimizer, model_scalar_t<Model>>
+training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_scalar_t<Model>>& train,
+                     const dataset<model_scalar_t<Model>>* validation, const trainer_options& o,
+                     const batch_hook<model_scalar_t<Model>>& on_batch = {}) {
+  using Scalar = model_scalar_t<Model>;
+  train.validate("train::fit (training data)");
+  if (validation) validation->validate("train::fit (validation data)");
+  detail::check_options(o);
+  const learning_rate_schedule rate_at = make_schedule(o);
   parallel::single_process alone;
   parallel::process_group& group = o.processes ? *o.processes : alone;
   if (o.batch < group.size()) {
@@ -157,55 +171,30 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
                       std::to_string(group.size()) + " processes");
   }
   const nn::parameter_list<Scalar> params = model.parameters();
-  const index_t batch = std::min(parallel::split_rows(o.batch, group.size())[static_cast<std::size_t>(group.rank())].rows, train.rows());
-  if (group.size() > 1) {
-    // Every process must run the same loop from the same parameters: rank 0's are broadcast, and
-    // the settings that decide the sequence of collectives must agree.
-    vector<Scalar> values = params.flatten_values();
-    group.broadcast(std::span<Scalar>(values.data(), static_cast<std::size_t>(values.size())));
-    params.assign_values(values);
-    const vector<double> settings{{double(params.count()), double(optimizer.step_count()), double(o.iterations),
-                                   double(o.completed_iterations), double(o.batch), double(o.evaluate_every),
-                                   double(o.check_every), double(validation != nullptr)}};
-    if (!group.all_equal(parallel::checksum(settings))) {
-      throw parallel::distributed_error("train::fit: the " + std::to_string(group.size()) +
-                                        " processes were started differently (parameter count, optimizer step, "
-                                        "iterations, batch, evaluation or validation data differ)");
-    }
-  }
-  const optim::warmup_cosine_schedule<Scalar> cosine(static_cast<Scalar>(o.learning_rate), o.warmup, o.iterations,
-                                                     static_cast<Scalar>(o.learning_rate) * Scalar(0.01));
-  optim::finite_guard guard(o.skip_nonfinite ? optim::finite_guard::policy::skip : optim::finite_guard::policy::throw_error);
-  progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
+  agree_on_start(group, params,
+                 {double(params.count()), double(optimizer.step_count()), double(o.iterations),
+                  double(o.completed_iterations), double(o.batch), double(o.evaluate_every), double(o.check_every),
+                  double(validation != nullptr)},
+                 "parameter count, optimizer step, iterations, batch, evaluation or validation data");
+
   // Two streams: one draws the batches (and feeds the batch hook), the other the model's own
   // random numbers (Hutchinson probes). Worker threads take seeds from the second, so the batches,
   // and with them a deterministic model's training, do not depend on the number of threads.
   random_engine rng(detail::stream_seed(o.seed, group.rank(), o.completed_iterations));
   random_engine model_rng(detail::stream_seed(o.seed ^ 0x6d6f64656c2d726eull, group.rank(), o.completed_iterations));
-  parallel::data_parallel<Model> workers(model, o.threads);  // one thread: the model itself
-
-  std::vector<index_t> order(static_cast<std::size_t>(train.rows()));
-  std::iota(order.begin(), order.end(), index_t(0));
-  std::size_t cursor = order.size();  // reshuffle on first use
+  const index_t my_rows = parallel::split_rows(o.batch, group.size())[static_cast<std::size_t>(group.rank())].rows;
+  batch_source<Scalar> batches(train, std::min(my_rows, train.rows()));
+  gradient_step<Model, Optimizer> step(model, optimizer, {.clip = o.clip, .skip_nonfinite = o.skip_nonfinite, .threads = o.threads},
+                                       group);
+  evaluator<Scalar> selection({.every = o.evaluate_every, .patience = o.patience, .keep_best = o.keep_best}, o.iterations);
+  progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
 
   training_summary summary;
-  std::optional<vector<Scalar>> best;
-  long evaluations_without_improvement = 0;
+  summary.iterations = o.completed_iterations;
   double running = 0;
   long running_count = 0;
-  vector<Scalar> reduce_buffer;
-  summary.iterations = o.completed_iterations;
   for (long it = o.completed_iterations + 1; it <= o.iterations; ++it) {
-    // Shuffled epochs: every row once per epoch.
-    std::vector<index_t> rows(static_cast<std::size_t>(batch));
-    for (auto& r : rows) {
-      if (cursor == order.size()) {
-        std::shuffle(order.begin(), order.end(), rng);
-        cursor = 0;
-      }
-      r = order[cursor++];
-    }
-    dataset<Scalar> b = train.subset(rows);
+    dataset<Scalar> b = batches.next(rng);
     if (on_batch) {
       on_batch(b, rng);
       if (b.x.cols() != train.x.cols()) {
@@ -214,47 +203,28 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
       }
       b.validate("train::fit (batch after the hook)");
     }
-    params.zero_grad();
-    step_result step = workers.accumulate_gradient(model, b, model_rng);
-    if (group.size() > 1) step = detail::average_over_processes(group, params, step, b.rows(), reduce_buffer);
+    const step_outcome outcome = step(b, static_cast<Scalar>(rate_at(it - 1)), model_rng);
     summary.iterations = it;
-    if (!guard.check(step.loss, params)) {
+    if (!outcome.taken) {
       ++summary.skipped_steps;
       continue;
     }
-    if (o.clip > 0) optim::clip_grad_norm(params, static_cast<Scalar>(o.clip));
-    if (o.schedule == schedule_kind::cosine) optimizer.set_learning_rate(cosine(it - 1));
-    optimizer.step(params);
-    if (group.size() > 1 && o.check_every > 0 && (it % o.check_every == 0 || it == o.iterations) &&
-        !group.all_equal(parallel::checksum(params.flatten_values()))) {
-      throw parallel::distributed_error("train::fit: the parameters of the " + std::to_string(group.size()) +
-                                        " processes differ after iteration " + std::to_string(it) +
-                                        " (rank " + std::to_string(group.rank()) +
-                                        "): a process computed differently (another build, library or CPU?)");
-    }
-    summary.last_loss = step.loss;
-    running += step.loss;
+    if (o.check_every > 0 && (it % o.check_every == 0 || it == o.iterations)) check_agreement(group, model.parameters(), it);
+    summary.last_loss = outcome.loss.loss;
+    running += outcome.loss.loss;
     ++running_count;
 
     progress_status status{it, o.iterations, running / double(running_count), "", o.completed_iterations + 1};
-    if (step.forward_evaluations + step.backward_evaluations > 0) {
-      status.extra = "nfe " + std::to_string(step.forward_evaluations) + "+" + std::to_string(step.backward_evaluations);
+    if (outcome.loss.forward_evaluations + outcome.loss.backward_evaluations > 0) {
+      status.extra = "nfe " + std::to_string(outcome.loss.forward_evaluations) + "+" +
+                     std::to_string(outcome.loss.backward_evaluations);
     }
-    const bool evaluate = validation && ((o.evaluate_every > 0 && it % o.evaluate_every == 0) || it == o.iterations);
-    if (evaluate) {
+    if (validation && selection.due(it)) {
       // Each process scores its shard; every process sees the same mean.
       const double nll = parallel::mean_over_processes(
-          group, -workers.log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
+          group, -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
           validation->rows());
-      const bool improved = !(nll >= summary.best_validation_nll);  // NaN best: the first one
-      if (improved) {
-        summary.best_validation_nll = nll;
-        summary.best_iteration = it;
-        if (o.keep_best) best = params.flatten_values();
-        evaluations_without_improvement = 0;
-      } else {
-        ++evaluations_without_improvement;
-      }
+      const bool improved = selection.record(it, nll, model.parameters());
       char line[160];
       std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, nll, improved ? " (best)" : "");
       bar.note(line);
@@ -262,15 +232,17 @@ training_summary fit(Model& model, optim::adam<Scalar>& optimizer, const dataset
     bar.update(status);
     if (o.on_checkpoint && o.checkpoint_every > 0 && it % o.checkpoint_every == 0 && it < o.iterations) o.on_checkpoint(it);
     if ((it % std::max(1L, o.iterations / 20)) == 0) running = 0, running_count = 0;
-    if (o.patience > 0 && evaluations_without_improvement >= o.patience) {
+    if (selection.should_stop()) {
       summary.stopped_early = true;
       bar.note("early stop at iteration " + std::to_string(it) + ": no improvement in " + std::to_string(o.patience) +
-               " evaluations (best " + std::to_string(summary.best_validation_nll) + " at iteration " +
-               std::to_string(summary.best_iteration) + ")");
+               " evaluations (best " + std::to_string(selection.best_nll()) + " at iteration " +
+               std::to_string(selection.best_iteration()) + ")");
       break;
     }
   }
-  if (best) params.assign_values(*best);
+  selection.restore_best(params);
+  summary.best_validation_nll = selection.best_nll();
+  summary.best_iteration = selection.best_iteration();
   summary.seconds = bar.elapsed_seconds();
   return summary;
 }

@@ -7,6 +7,7 @@
 // rules) are Eigen's vectorized array expressions; the rest evaluate a scalar formula.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 #include "eigenflow/autodiff/detail/unary_op.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/value_traits.hpp"
+#include "eigenflow/enum_names.hpp"
 #include "eigenflow/error.hpp"
 
 namespace eigenflow {
@@ -22,28 +24,15 @@ namespace eigenflow {
 /// Elementwise nonlinearities. elu uses α = 1; softplus is log(1 + eˣ), computed stably.
 enum class activation { identity, tanh, sigmoid, softplus, relu, elu };
 
-/// The activation's name as written in options and checkpoints ("tanh", "softplus", ...).
-inline std::string_view to_string(activation a) {
-  switch (a) {
-    case activation::identity: return "identity";
-    case activation::tanh: return "tanh";
-    case activation::sigmoid: return "sigmoid";
-    case activation::softplus: return "softplus";
-    case activation::relu: return "relu";
-    case activation::elu: return "elu";
-  }
-  return "unknown";
-}
+/// The names written in options and checkpoints ("tanh", "softplus", ...).
+inline constexpr auto activation_names = std::to_array<enum_name<activation>>(
+    {{activation::identity, "identity"}, {activation::tanh, "tanh"}, {activation::sigmoid, "sigmoid"},
+     {activation::softplus, "softplus"}, {activation::relu, "relu"}, {activation::elu, "elu"}});
+
+inline std::string_view to_string(activation a) { return name_of(activation_names, a); }
 
 /// Parses an activation name; unknown names throw value_error listing the known ones.
-inline activation parse_activation(std::string_view name) {
-  for (activation a : {activation::identity, activation::tanh, activation::sigmoid,
-                       activation::softplus, activation::relu, activation::elu}) {
-    if (to_string(a) == name) return a;
-  }
-  throw value_error("unknown activation '" + std::string(name) +
-                    "' (known: identity, tanh, sigmoid, softplus, relu, elu)");
-}
+inline activation parse_activation(std::string_view name) { return parse_enum(activation_names, name, "activation"); }
 
 /// True when the activation has continuous second derivatives (usable in CNF dynamics, whose
 /// trace gradient differentiates f').

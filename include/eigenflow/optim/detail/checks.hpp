@@ -9,6 +9,7 @@
 #include <system_error>
 #include <vector>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
@@ -25,14 +26,7 @@ std::string format_scalar(Scalar value) {
   return std::string(buffer, result.ptr);
 }
 
-inline std::string format_shape(index_t rows, index_t cols) {
-  return std::to_string(rows) + "x" + std::to_string(cols);
-}
-
-template <class Scalar>
-std::string format_shape(const matrix<Scalar>& m) {
-  return format_shape(m.rows(), m.cols());
-}
+using eigenflow::detail::format_shape;  // "RxC", as every message writes a shape
 
 /// "parameter 'w' (#2)": how messages point at one entry of a parameter list.
 inline std::string describe_parameter(const std::string& name, std::size_t position) {

@@ -1,14 +1,17 @@
-// include/eigenflow/flows/context.hpp — what a conditional transform is conditioned on, and the
-// checks that keep a missing or mis-sized context from passing silently.
+// include/eigenflow/density/context.hpp — what a conditional density is conditioned on (class ids
+// and/or a context matrix), the checks that keep a missing or mis-sized context from passing
+// silently, and the one way to take a block of rows of a context. Shared by the discrete and the
+// continuous flows and by anything that splits a batch (chunked evaluation, worker threads).
 #pragma once
 
 #include <span>
 #include <string>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 
-namespace eigenflow::flows {
+namespace eigenflow {
 
 /// The conditioning input of one batch: class ids (one per sample) and/or a context matrix (one
 /// row per sample: image features, a text embedding, ...). Empty for unconditional flows.
@@ -55,13 +58,25 @@ void check_context(const std::string& who, const condition_spec& spec, const con
       throw value_error(who + ": a context matrix with " + std::to_string(spec.features) + " columns is required");
     }
     if (c.features->rows() != rows || c.features->cols() != spec.features) {
-      throw shape_error(who + ": context is " + std::to_string(c.features->rows()) + "x" +
-                        std::to_string(c.features->cols()) + ", expected " + std::to_string(rows) + "x" +
-                        std::to_string(spec.features));
+      throw shape_error(who + ": context is " + detail::format_shape(*c.features) + ", expected " +
+                        detail::format_shape(rows, spec.features));
     }
   } else if (c.has_features()) {
     throw value_error(who + ": got a context matrix, but this model takes none");
   }
 }
 
-}  // namespace eigenflow::flows
+/// Rows [begin, begin + rows) of a batch's context: the labels are a view, the features are
+/// copied into `features` (which must outlive the result).
+template <class Scalar>
+context<matrix<Scalar>> context_rows(const context<matrix<Scalar>>& c, index_t begin, index_t rows, matrix<Scalar>& features) {
+  context<matrix<Scalar>> part;
+  if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(rows));
+  if (c.has_features()) {
+    features = c.features->middleRows(begin, rows);
+    part.features = &features;
+  }
+  return part;
+}
+
+}  // namespace eigenflow

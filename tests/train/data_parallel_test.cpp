@@ -1,4 +1,4 @@
-// tests/parallel/data_parallel_test.cpp — a batch split across threads gives the gradient, the loss
+// tests/train/data_parallel_test.cpp — a batch split across threads gives the gradient, the loss
 // and the log-densities of the whole batch on one thread (up to rounding), the same bits on every
 // run, and the same parameters after several optimizer steps.
 #include <catch2/catch.hpp>
@@ -9,8 +9,7 @@
 #include "eigenflow/continuous/builders.hpp"
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/optim/adam.hpp"
-#include "eigenflow/parallel/data_parallel.hpp"
-#include "eigenflow/train/gradient_step.hpp"
+#include "eigenflow/train/data_parallel.hpp"
 #include "support/conditional_models.hpp"
 
 using namespace eigenflow;
@@ -26,13 +25,13 @@ std::pair<vector<Scalar>, double> serial_gradient(Model& model, const train::dat
   tape<Scalar> t;
   random_engine rng(5);
   model.parameters().zero_grad();
-  const double loss = train::accumulate_nll_gradient(model, t, batch, rng).loss;
+  const double loss = model.accumulate_gradient(batch.x, batch.context(), rng, t).loss;
   return {model.parameters().flatten_grads(), loss};
 }
 
 template <class Model, class Scalar>
 std::pair<vector<Scalar>, double> parallel_gradient(Model& model, const train::dataset<Scalar>& batch, int threads) {
-  parallel::data_parallel<Model> dp(model, threads);
+  train::data_parallel<Model> dp(model, threads);
   random_engine rng(5);
   model.parameters().zero_grad();
   const double loss = dp.accumulate_gradient(model, batch, rng).loss;
@@ -40,17 +39,6 @@ std::pair<vector<Scalar>, double> parallel_gradient(Model& model, const train::d
 }
 
 }  // namespace
-
-TEST_CASE("split_rows: contiguous blocks whose sizes differ by at most one", "[parallel]") {
-  const auto blocks = parallel::split_rows(10, 3);
-  REQUIRE(blocks.size() == 3);
-  CHECK((blocks[0].begin == 0 && blocks[0].rows == 4));
-  CHECK((blocks[1].begin == 4 && blocks[1].rows == 3));
-  CHECK((blocks[2].begin == 7 && blocks[2].rows == 3));
-  CHECK(parallel::split_rows(2, 4).size() == 2);  // never an empty block
-  CHECK(parallel::split_rows(0, 2).empty());
-  CHECK_THROWS_AS(parallel::split_rows(5, 0), value_error);
-}
 
 TEST_CASE("data_parallel: a conditional coupling flow's gradient and loss match one thread", "[parallel]") {
   const auto batch = labelled_batch<double>(37, 1);  // blocks of unequal size
@@ -76,10 +64,10 @@ TEST_CASE("data_parallel: a conditional CNF's gradient matches one thread (fixed
 TEST_CASE("data_parallel: log_prob over split rows is the model's", "[parallel]") {
   const auto batch = labelled_batch<double>(11, 6);
   auto flow = conditional_flow<double>(7);
-  parallel::data_parallel<flows::flow<double>> flow_dp(flow, 2);
+  train::data_parallel<flows::flow<double>> flow_dp(flow, 2);
   CHECK((flow_dp.log_prob(flow, batch.x, batch.context()) - flow.log_prob(batch.x, batch.context())).norm() <= 1e-12);
   auto ode_flow = fixed_step_cnf(8);
-  parallel::data_parallel<continuous::cnf<double>> cnf_dp(ode_flow, 3);
+  train::data_parallel<continuous::cnf<double>> cnf_dp(ode_flow, 3);
   CHECK((cnf_dp.log_prob(ode_flow, batch.x, batch.context()) - ode_flow.log_prob(batch.x, batch.context())).norm() <=
         1e-12);
 }
@@ -88,7 +76,7 @@ TEST_CASE("data_parallel: sample over split rows draws each block from its own s
   const auto batch = labelled_batch<double>(11, 14);  // the labels to sample for: blocks of 4, 4, 3
   auto check = [&](auto& model) {
     using Model = std::remove_cvref_t<decltype(model)>;
-    parallel::data_parallel<Model> dp(model, 3);
+    train::data_parallel<Model> dp(model, 3);
     random_engine rng(15);
     const matrix<double> draws = dp.sample(model, batch.rows(), rng, batch.context());
     REQUIRE(draws.rows() == 11);
@@ -102,7 +90,7 @@ TEST_CASE("data_parallel: sample over split rows draws each block from its own s
     random_engine again(15);
     CHECK(dp.sample(model, batch.rows(), again, batch.context()) == draws);  // reproducible
     std::vector<index_t> too_few(5, 0);
-    flows::context<matrix<double>> short_context;
+    context<matrix<double>> short_context;
     short_context.labels = too_few;
     CHECK_THROWS_AS(dp.sample(model, 11, rng, short_context), shape_error);
   };
@@ -116,14 +104,14 @@ TEST_CASE("data_parallel: Adam steps on two threads reach the one-thread paramet
   auto train_steps = [](int threads) {
     auto model = conditional_flow<float>(9);
     optim::adam<float> adam({.learning_rate = 1e-2f});
-    parallel::data_parallel<flows::flow<float>> dp(model, threads);
+    train::data_parallel<flows::flow<float>> dp(model, threads);
     tape<float> t;
     random_engine rng(10);
     for (unsigned step = 0; step < 5; ++step) {
       const auto batch = labelled_batch<float>(64, 20 + step);
       model.parameters().zero_grad();
       if (threads == 1) {
-        train::accumulate_nll_gradient(model, t, batch, rng);
+        model.accumulate_gradient(batch.x, batch.context(), rng, t);
       } else {
         dp.accumulate_gradient(model, batch, rng);
       }
@@ -142,7 +130,7 @@ TEST_CASE("data_parallel: Hutchinson draws are reproducible from the caller's se
     continuous::continuous_flow_spec spec;
     spec.network.hidden = {8};
     auto model = continuous::make_ffjord<double>(3, init, spec);
-    parallel::data_parallel<continuous::cnf<double>> dp(model, 2);
+    train::data_parallel<continuous::cnf<double>> dp(model, 2);
     random_engine rng(12);
     model.parameters().zero_grad();
     dp.accumulate_gradient(model, train::dataset<double>{labelled_batch<double>(8, 13).x}, rng);

@@ -1,4 +1,4 @@
-// include/eigenflow/parallel/data_parallel.hpp — one training step or one evaluation of a batch
+// include/eigenflow/train/data_parallel.hpp — one training step or one evaluation of a batch
 // split across threads: each worker has its own copy of the model (its own tapes, solver
 // workspaces and gradients) and takes a contiguous block of the rows.
 //
@@ -12,7 +12,7 @@
 // from a one-thread step's; fixed-step solvers are unaffected.
 //
 // With one thread there are no copies: steps and evaluations run on the model itself, exactly as
-// train::accumulate_nll_gradient, model.log_prob and model.sample would. The copies are made at
+// model.accumulate_gradient, model.log_prob and model.sample would. The copies are made at
 // construction: parameter values are synchronized from the model before every call, but options
 // changed on the model afterwards (cnf::set_options) are not; build a new data_parallel then.
 #pragma once
@@ -26,44 +26,24 @@
 #include <utility>
 #include <vector>
 
+#include "eigenflow/autodiff/tape.hpp"
+#include "eigenflow/density/context.hpp"
 #include "eigenflow/error.hpp"
-#include "eigenflow/flows/context.hpp"
 #include "eigenflow/matrix.hpp"
+#include "eigenflow/model.hpp"
 #include "eigenflow/nn/parameter.hpp"
+#include "eigenflow/parallel/split_rows.hpp"
 #include "eigenflow/parallel/worker_team.hpp"
 #include "eigenflow/random.hpp"
 #include "eigenflow/train/dataset.hpp"
-#include "eigenflow/train/gradient_step.hpp"
 
-namespace eigenflow::parallel {
+namespace eigenflow::train {
 
-/// Rows [begin, begin + rows) of a batch.
-struct row_block {
-  index_t begin = 0;
-  index_t rows = 0;
-};
-
-/// n rows in `parts` contiguous blocks whose sizes differ by at most one (the first ones larger);
-/// fewer blocks than parts when there are fewer rows.
-inline std::vector<row_block> split_rows(index_t n, int parts) {
-  if (parts < 1) throw value_error("split_rows: parts must be positive");
-  const index_t k = std::min<index_t>(parts, n);
-  std::vector<row_block> blocks;
-  index_t begin = 0;
-  for (index_t b = 0; b < k; ++b) {
-    const index_t rows = n / k + (b < n % k ? 1 : 0);
-    blocks.push_back({begin, rows});
-    begin += rows;
-  }
-  return blocks;
-}
-
-/// @tparam Model flows::flow<Scalar> or continuous::cnf<Scalar> (anything copyable with
-///   parameters(), log_prob(x, c) and a train::accumulate_nll_gradient overload).
-template <class Model>
+/// @tparam Model any density_model (model.hpp).
+template <density_model Model>
 class data_parallel {
  public:
-  using Scalar = typename std::remove_cvref_t<decltype(std::declval<Model&>().parameters()[0].value)>::Scalar;
+  using Scalar = model_scalar_t<Model>;
 
   /// `threads` workers, each with a copy of `model` (none for one thread).
   data_parallel(const Model& model, int threads) : team_(threads) {
@@ -77,29 +57,32 @@ class data_parallel {
   int threads() const { return team_.size(); }
 
   /// Adds ∂(mean loss)/∂θ of `batch` into model's parameter gradients (the caller zeroes them
-  /// before and steps after, as with train::accumulate_nll_gradient) and returns the batch loss.
+  /// before and steps after, as with model.accumulate_gradient) and returns the batch loss.
   /// Evaluation counts are those of the slowest block.
-  train::step_result accumulate_gradient(Model& model, const train::dataset<Scalar>& batch, random_engine& rng) {
-    if (workers_.empty()) return train::accumulate_nll_gradient(model, scratch_, batch, rng);
+  step_loss accumulate_gradient(Model& model, const dataset<Scalar>& batch, random_engine& rng) {
+    if (workers_.empty()) return model.accumulate_gradient(batch.x, batch.context(), rng, scratch_);
     const nn::parameter_list<Scalar> params = model.parameters();
-    const std::vector<row_block> blocks = split_rows(batch.rows(), threads());
+    const std::vector<parallel::row_block> blocks = parallel::split_rows(batch.rows(), threads());
     std::vector<std::uint64_t> seeds(blocks.size());
     for (auto& s : seeds) s = rng();
-    std::vector<train::step_result> results(blocks.size());
+    std::vector<step_loss> results(blocks.size());
     synchronize(params);
     team_.run([&](int k) {
-      if (static_cast<std::size_t>(k) >= blocks.size()) return;
-      worker& w = *workers_[static_cast<std::size_t>(k)];
-      random_engine part_rng(seeds[static_cast<std::size_t>(k)]);
+      const auto i = static_cast<std::size_t>(k);
+      if (i >= blocks.size()) return;
+      worker& w = *workers_[i];
+      random_engine part_rng(seeds[i]);
       w.params.zero_grad();
-      results[static_cast<std::size_t>(k)] =
-          train::accumulate_nll_gradient(w.model, w.scratch, batch.rows_range(blocks[static_cast<std::size_t>(k)].begin, blocks[static_cast<std::size_t>(k)].rows), part_rng);
+      const dataset<Scalar> part = batch.rows_range(blocks[i].begin, blocks[i].rows);
+      results[i] = w.model.accumulate_gradient(part.x, part.context(), part_rng, w.scratch);
     });
-    train::step_result total;
+    step_loss total;
     for (std::size_t k = 0; k < blocks.size(); ++k) {  // fixed order: reproducible sums
       const Scalar weight = static_cast<Scalar>(blocks[k].rows) / static_cast<Scalar>(batch.rows());
       for (std::size_t i = 0; i < params.size(); ++i) params[i].grad += weight * workers_[k]->params[i].grad;
       total.loss += double(weight) * results[k].loss;
+      total.nll += double(weight) * results[k].nll;
+      total.penalty += double(weight) * results[k].penalty;
       total.forward_evaluations = std::max(total.forward_evaluations, results[k].forward_evaluations);
       total.backward_evaluations = std::max(total.backward_evaluations, results[k].backward_evaluations);
     }
@@ -107,11 +90,11 @@ class data_parallel {
   }
 
   /// model.log_prob(x, c), the rows split across the workers.
-  matrix<Scalar> log_prob(const Model& model, const matrix<Scalar>& x, const flows::context<matrix<Scalar>>& c = {}) {
+  matrix<Scalar> log_prob(const Model& model, const matrix<Scalar>& x, const context<matrix<Scalar>>& c = {}) {
     if (workers_.empty()) return model.log_prob(x, c);
-    synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
+    synchronize(model.parameters());
     matrix<Scalar> out(x.rows(), 1);
-    for_each_block(x.rows(), c, [&](const Model& m, row_block b, const flows::context<matrix<Scalar>>& part, std::size_t) {
+    for_each_block(x.rows(), c, [&](const Model& m, parallel::row_block b, const context<matrix<Scalar>>& part, std::size_t) {
       out.middleRows(b.begin, b.rows) = m.log_prob(matrix<Scalar>(x.middleRows(b.begin, b.rows)), part);
     });
     return out;
@@ -120,13 +103,13 @@ class data_parallel {
   /// n draws of model.sample(n, rng, c) (c: none, or one label / context row per draw), the rows
   /// split across the workers. Block k draws from an engine seeded with the k-th number from
   /// `rng`: reproducible for a given number of threads, but not the draws of one thread.
-  matrix<Scalar> sample(const Model& model, index_t n, random_engine& rng, const flows::context<matrix<Scalar>>& c = {}) {
+  matrix<Scalar> sample(const Model& model, index_t n, random_engine& rng, const context<matrix<Scalar>>& c = {}) {
     if (workers_.empty()) return model.sample(n, rng, c);
-    synchronize(const_cast<Model&>(model).parameters());  // read only: parameters() is not const
+    synchronize(model.parameters());
     std::vector<std::uint64_t> seeds(static_cast<std::size_t>(std::min<index_t>(n, threads())));
     for (auto& s : seeds) s = rng();
     std::vector<matrix<Scalar>> parts(seeds.size());
-    for_each_block(n, c, [&](const Model& m, row_block b, const flows::context<matrix<Scalar>>& part, std::size_t k) {
+    for_each_block(n, c, [&](const Model& m, parallel::row_block b, const context<matrix<Scalar>>& part, std::size_t k) {
       random_engine part_rng(seeds[k]);
       parts[k] = m.sample(b.rows, part_rng, part);
     });
@@ -147,40 +130,34 @@ class data_parallel {
   /// f(worker's model, block, the block's context, block index) for the blocks of n rows, each on
   /// its worker thread.
   template <class F>
-  void for_each_block(index_t n, const flows::context<matrix<Scalar>>& c, F&& f) {
+  void for_each_block(index_t n, const context<matrix<Scalar>>& c, F&& f) {
     if (c.has_labels() && static_cast<index_t>(c.labels.size()) != n) {
       throw shape_error("data_parallel: " + std::to_string(c.labels.size()) + " labels for " + std::to_string(n) + " rows");
     }
     if (c.has_features() && c.features->rows() != n) {
       throw shape_error("data_parallel: " + std::to_string(c.features->rows()) + " context rows for " + std::to_string(n) + " rows");
     }
-    const std::vector<row_block> blocks = split_rows(n, threads());
+    const std::vector<parallel::row_block> blocks = parallel::split_rows(n, threads());
     team_.run([&](int k) {
       const auto i = static_cast<std::size_t>(k);
       if (i >= blocks.size()) return;
-      const row_block b = blocks[i];
-      flows::context<matrix<Scalar>> part;
+      const parallel::row_block b = blocks[i];
       matrix<Scalar> features;
-      if (c.has_labels()) part.labels = c.labels.subspan(static_cast<std::size_t>(b.begin), static_cast<std::size_t>(b.rows));
-      if (c.has_features()) {
-        features = c.features->middleRows(b.begin, b.rows);
-        part.features = &features;
-      }
-      f(std::as_const(workers_[i]->model), b, part, i);
+      f(std::as_const(workers_[i]->model), b, context_rows(c, b.begin, b.rows, features), i);
     });
   }
 
   /// Every worker's parameter values := the model's (no allocation once the shapes match).
-  void synchronize(const nn::parameter_list<Scalar>& params) {
+  void synchronize(const nn::const_parameter_list<Scalar>& params) {
     for (auto& w : workers_) {
       if (w->params.size() != params.size()) throw value_error("data_parallel: the model's parameters changed");
       for (std::size_t i = 0; i < params.size(); ++i) w->params[i].value = params[i].value;
     }
   }
 
-  worker_team team_;
+  parallel::worker_team team_;
   std::vector<std::unique_ptr<worker>> workers_;  // empty for one thread
   tape<Scalar> scratch_;                          // the one-thread step's tape
 };
 
-}  // namespace eigenflow::parallel
+}  // namespace eigenflow::train

@@ -1,0 +1,133 @@
+// include/eigenflow/any_model.hpp — any density model of one Scalar behind one type, so that the
+// kind of model can be chosen at run time (the command line, the examples) and still be trained,
+// evaluated, checkpointed and split across threads like the model it holds.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/model.hpp"
+
+namespace eigenflow {
+
+/// A type-erased density_model (itself a density_model): one virtual call per operation, none per
+/// row. Copies are deep (each holds its own model).
+///
+/// @code
+///   any_model<float> model = kind == "cnf" ? any_model<float>(continuous::make_ffjord<float>(2, rng))
+///                                          : any_model<float>(flows::make_coupling_flow<float>(options, rng));
+///   train::fit(model, adam, data, nullptr, options);
+///   if (auto* ode = model.get_if<continuous::cnf<float>>()) std::printf("T = %g\n", double(ode->end_time()));
+/// @endcode
+template <class Scalar>
+class any_model {
+ public:
+  using scalar_type = Scalar;
+
+  template <density_model Model>
+    requires(!std::is_same_v<std::remove_cvref_t<Model>, any_model> && std::is_same_v<model_scalar_t<Model>, Scalar>)
+  any_model(Model model)  // NOLINT(google-explicit-constructor): a model is an any_model
+      : self_(std::make_unique<holder<Model>>(std::move(model))) {}
+
+  any_model(const any_model& other) : self_(other.held().clone()) {}
+  any_model& operator=(const any_model& other) {
+    self_ = other.held().clone();
+    return *this;
+  }
+  any_model(any_model&&) noexcept = default;
+  any_model& operator=(any_model&&) noexcept = default;
+
+  index_t dim() const { return held().dim(); }
+  condition_spec condition() const { return held().condition(); }
+  matrix<Scalar> log_prob(const matrix<Scalar>& x, const context<matrix<Scalar>>& c = {}) const {
+    return held().log_prob(x, c);
+  }
+  var<Scalar> log_prob(const var<Scalar>& x, const context<var<Scalar>>& c = {}) const { return held().log_prob(x, c); }
+  matrix<Scalar> sample(index_t n, random_engine& rng, const context<matrix<Scalar>>& c = {}) const {
+    return held().sample(n, rng, c);
+  }
+  std::pair<matrix<Scalar>, matrix<Scalar>> sample_and_log_prob(index_t n, random_engine& rng,
+                                                                const context<matrix<Scalar>>& c = {}) const {
+    return held().sample_and_log_prob(n, rng, c);
+  }
+  nn::parameter_list<Scalar> parameters() { return held().parameters(); }
+  nn::const_parameter_list<Scalar> parameters() const { return held().parameters(); }
+  std::string describe() const { return held().describe(); }
+  step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
+                                tape<Scalar>& t) {
+    return held().accumulate_gradient(x, c, rng, t);
+  }
+
+  /// The held model if it is a Model, else nullptr.
+  template <class Model>
+  Model* get_if() {
+    auto* h = dynamic_cast<holder<Model>*>(&held());
+    return h ? &h->model : nullptr;
+  }
+  template <class Model>
+  const Model* get_if() const {
+    const auto* h = dynamic_cast<const holder<Model>*>(&held());
+    return h ? &h->model : nullptr;
+  }
+
+ private:
+  struct interface {
+    virtual ~interface() = default;
+    virtual std::unique_ptr<interface> clone() const = 0;
+    virtual index_t dim() const = 0;
+    virtual condition_spec condition() const = 0;
+    virtual matrix<Scalar> log_prob(const matrix<Scalar>& x, const context<matrix<Scalar>>& c) const = 0;
+    virtual var<Scalar> log_prob(const var<Scalar>& x, const context<var<Scalar>>& c) const = 0;
+    virtual std::pair<matrix<Scalar>, matrix<Scalar>> sample_and_log_prob(index_t n, random_engine& rng,
+                                                                          const context<matrix<Scalar>>& c) const = 0;
+    virtual matrix<Scalar> sample(index_t n, random_engine& rng, const context<matrix<Scalar>>& c) const = 0;
+    virtual nn::parameter_list<Scalar> parameters() = 0;
+    virtual nn::const_parameter_list<Scalar> parameters() const = 0;
+    virtual std::string describe() const = 0;
+    virtual step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
+                                          tape<Scalar>& t) = 0;
+  };
+
+  template <class Model>
+  struct holder final : interface {
+    explicit holder(Model m) : model(std::move(m)) {}
+    std::unique_ptr<interface> clone() const override { return std::make_unique<holder>(model); }
+    index_t dim() const override { return model.dim(); }
+    condition_spec condition() const override { return model.condition(); }
+    matrix<Scalar> log_prob(const matrix<Scalar>& x, const context<matrix<Scalar>>& c) const override {
+      return model.log_prob(x, c);
+    }
+    var<Scalar> log_prob(const var<Scalar>& x, const context<var<Scalar>>& c) const override { return model.log_prob(x, c); }
+    std::pair<matrix<Scalar>, matrix<Scalar>> sample_and_log_prob(index_t n, random_engine& rng,
+                                                                  const context<matrix<Scalar>>& c) const override {
+      return model.sample_and_log_prob(n, rng, c);
+    }
+    matrix<Scalar> sample(index_t n, random_engine& rng, const context<matrix<Scalar>>& c) const override {
+      return model.sample(n, rng, c);
+    }
+    nn::parameter_list<Scalar> parameters() override { return model.parameters(); }
+    nn::const_parameter_list<Scalar> parameters() const override { return model.parameters(); }
+    std::string describe() const override { return model.describe(); }
+    step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
+                                  tape<Scalar>& t) override {
+      return model.accumulate_gradient(x, c, rng, t);
+    }
+    Model model;
+  };
+
+  interface& held() {
+    if (!self_) throw value_error("any_model: this model was moved from");
+    return *self_;
+  }
+  const interface& held() const {
+    if (!self_) throw value_error("any_model: this model was moved from");
+    return *self_;
+  }
+
+  std::unique_ptr<interface> self_;
+};
+
+}  // namespace eigenflow

@@ -1,0 +1,51 @@
+// include/eigenflow/density/context_encoder.hpp — how a network sees a context: its input with a
+// learned embedding of the class ids and the context features appended. Every conditional
+// conditioner and dynamics function encodes its context this way.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "eigenflow/autodiff/ops/structure.hpp"
+#include "eigenflow/density/context.hpp"
+#include "eigenflow/nn/embedding.hpp"
+#include "eigenflow/nn/parameter.hpp"
+#include "eigenflow/random.hpp"
+
+namespace eigenflow {
+
+/// Appends the context to a network's input: [x_a, embedding(labels), features].
+template <class Scalar>
+class context_encoder {
+ public:
+  context_encoder() = default;
+  /// `embedding_dim` columns for class ids when spec.classes > 0; spec.features columns as given.
+  context_encoder(const std::string& name, const condition_spec& spec, index_t embedding_dim, random_engine& rng)
+      : spec_(spec) {
+    if (spec.classes > 0) embedding_.emplace(name + ".class_embedding", spec.classes, embedding_dim, rng);
+  }
+
+  /// Columns the encoding adds to the input.
+  index_t extra_features() const { return (embedding_ ? embedding_->dim() : 0) + spec_.features; }
+  const condition_spec& spec() const { return spec_; }
+
+  template <class Value>
+  Value encode(const Value& x_a, const context<Value>& c) const {
+    if (spec_.unconditional()) return x_a;
+    check_context("conditioner", spec_, c, x_a.rows());
+    Value out = x_a;
+    if (embedding_) out = concat(out, (*embedding_)(c.labels, x_a));
+    if (spec_.features > 0) out = concat(out, *c.features);
+    return out;
+  }
+
+  void collect_parameters(nn::parameter_list<Scalar>& list) {
+    if (embedding_) embedding_->collect_parameters(list);
+  }
+
+ private:
+  condition_spec spec_;
+  std::optional<nn::embedding<Scalar>> embedding_;
+};
+
+}  // namespace eigenflow

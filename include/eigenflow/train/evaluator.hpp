@@ -1,0 +1,78 @@
+// include/eigenflow/train/evaluator.hpp — model selection during training: when to evaluate on
+// held-out data, which evaluation was the best (and its parameters), and when to stop early.
+// It sees only numbers and parameter lists, so it can be tested (and reused) without a model.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
+#include "eigenflow/nn/parameter.hpp"
+
+namespace eigenflow::train {
+
+struct evaluation_policy {
+  long every = 0;          // evaluate every this many steps (0: only at the last)
+  long patience = 0;       // stop after this many evaluations without improvement (0: never)
+  bool keep_best = true;   // end with the parameters of the best evaluation
+};
+
+template <class Scalar>
+class evaluator {
+ public:
+  /// For a run whose last step is `last_iteration`.
+  evaluator(evaluation_policy policy, long last_iteration) : policy_(policy), last_(last_iteration) {
+    if (policy.every < 0) throw value_error("evaluator: every must be non-negative, got " + std::to_string(policy.every));
+    if (policy.patience < 0) {
+      throw value_error("evaluator: patience must be non-negative, got " + std::to_string(policy.patience));
+    }
+  }
+
+  /// Whether step `iteration` ends with an evaluation: every `every`-th step, and the last.
+  bool due(long iteration) const {
+    return (policy_.every > 0 && iteration % policy_.every == 0) || iteration == last_;
+  }
+
+  /// Records the held-out NLL after step `iteration` (lower is better; a NaN never improves on a
+  /// number, the first number always improves on nothing). Returns whether it is the best so far;
+  /// if so and keep_best, remembers `params`' values.
+  bool record(long iteration, double nll, const nn::const_parameter_list<Scalar>& params) {
+    const bool improved = !(nll >= best_nll_) && !std::isnan(nll);
+    if (improved) {
+      best_nll_ = nll;
+      best_iteration_ = iteration;
+      if (policy_.keep_best) best_values_ = params.flatten_values();
+      without_improvement_ = 0;
+    } else {
+      ++without_improvement_;
+    }
+    return improved;
+  }
+
+  /// Patience is exhausted.
+  bool should_stop() const { return policy_.patience > 0 && without_improvement_ >= policy_.patience; }
+
+  /// With keep_best, the best evaluation's values into `params` (nothing if none was recorded).
+  void restore_best(const nn::parameter_list<Scalar>& params) const {
+    if (best_values_) params.assign_values(*best_values_);
+  }
+
+  /// NaN until an evaluation improved on nothing.
+  double best_nll() const { return best_nll_; }
+  long best_iteration() const { return best_iteration_; }
+  long evaluations_without_improvement() const { return without_improvement_; }
+  const evaluation_policy& policy() const { return policy_; }
+
+ private:
+  evaluation_policy policy_;
+  long last_;
+  double best_nll_ = std::numeric_limits<double>::quiet_NaN();
+  long best_iteration_ = 0;
+  long without_improvement_ = 0;
+  std::optional<vector<Scalar>> best_values_;
+};
+
+}  // namespace eigenflow::train
