@@ -18,7 +18,7 @@ void wrong_cube_backward(const tape_node<double>& n, tape<double>& t) {
 
 var<double> wrong_cube(const var<double>& x) {
   var<double> y = x.owner().record("wrong_cube", x.rows(), x.cols(), {x}, &wrong_cube_backward);
-  y.value().array() = x.value().array().cube();
+  y.output().array() = x.value().array().cube();
   return y;
 }
 

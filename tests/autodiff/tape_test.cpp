@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "eigenflow/autodiff.hpp"
 #include "support/check_ad.hpp"
@@ -147,4 +149,23 @@ TEST_CASE("float and double tapes compute the same gradients to float precision"
   const auto [gw_d, gx_d] = gradient(0.0);
   CHECK((gw_f - gw_d).cwiseAbs().maxCoeff() <= 1e-5 * std::max(1.0, gw_d.cwiseAbs().maxCoeff()));
   CHECK((gx_f - gx_d).cwiseAbs().maxCoeff() <= 1e-5 * std::max(1.0, gx_d.cwiseAbs().maxCoeff()));
+}
+
+TEST_CASE("tape: a view of the caller's data is read only, through the value and for op implementers", "[autodiff]") {
+  // var::value() is a read-only map: writing through it does not compile.
+  static_assert(!std::is_assignable_v<decltype(std::declval<const var<double>&>().value()(0, 0)), double>);
+  static_assert(std::is_assignable_v<decltype(std::declval<const var<double>&>().output()(0, 0)), double>);
+  const matrix<double> data = matrix<double>::Constant(2, 2, 1.5);
+  matrix<double> grad = matrix<double>::Zero(2, 2);
+  tape<double> t;
+  const var<double> view = t.constant_view(data);
+  const var<double> leaf = t.leaf(data, grad);
+  CHECK(view.value() == data);
+  CHECK(view.value().data() == data.data());  // a view, not a copy
+  CHECK_THROWS_WITH(view.output(), Catch::Contains("read only"));
+  CHECK_THROWS_WITH(leaf.output(), Catch::Contains("read only"));
+  const var<double> copy = t.constant(data);  // a copy the tape owns can be filled
+  copy.output().setZero();
+  CHECK(data == matrix<double>::Constant(2, 2, 1.5));
+  CHECK(copy.value().isZero());
 }

@@ -19,7 +19,7 @@
 #include "support/check_ad.hpp"
 
 using namespace eigenflow;
-using eigenflow::test::check_bijection;
+using eigenflow::test::expect_bijection;
 using eigenflow::test::check_parameter_gradients;
 using eigenflow::test::randomize;
 using eigenflow::test::uniform;
@@ -63,17 +63,17 @@ TEST_CASE("attention coupling: bijection in 2-D (one feature, several tokens) an
     const matrix<double> x = uniform(5, 2, -2, 2, 52);
     CHECK(layer.forward(x, {}).value == x);
     randomize(layer.parameters(), 53);
-    check_bijection(layer, x);
+    expect_bijection(layer, x);
   }
   {
     flows::attention_conditioner<double>* net = nullptr;
     auto layer = attention_coupling<double>(6, flows::half_split(6, false), rng, small_attention(), &net);
     CHECK(net->tokens() == 6);  // |A| = 3, two tokens each
     randomize(layer.parameters(), 54);
-    check_bijection(layer, uniform(4, 6, -2, 2, 55));
+    expect_bijection(layer, uniform(4, 6, -2, 2, 55));
     auto odd = attention_coupling<double>(6, {0, 2, 5}, rng, small_attention({}, 1));
     randomize(odd.parameters(), 56);
-    check_bijection(odd, uniform(4, 6, -2, 2, 57));
+    expect_bijection(odd, uniform(4, 6, -2, 2, 57));
   }
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("attention coupling: class labels and a context matrix enter as a toke
     auto layer = attention_coupling<double>(3, {2}, rng, small_attention({.classes = 3}), &net);
     CHECK(net->tokens() == 2 * 2 + 1);
     randomize(layer.parameters(), 60);
-    check_bijection(layer, x, {.labels = labels});
+    expect_bijection(layer, x, {.labels = labels});
     const std::vector<index_t> other = {1, 0, 0, 1, 1};
     CHECK((layer.forward(x, {.labels = labels}).value - layer.forward(x, {.labels = other}).value).norm() > 1e-3);
     CHECK_THROWS_WITH(layer.forward(x, {}), Catch::Contains("class labels are required"));
@@ -95,10 +95,10 @@ TEST_CASE("attention coupling: class labels and a context matrix enter as a toke
     const matrix<double> ctx = uniform(5, 4, -1, 1, 61);
     auto layer = attention_coupling<double>(3, {0}, rng, small_attention({.classes = 3, .features = 4}));
     randomize(layer.parameters(), 62);
-    check_bijection(layer, x, {.labels = labels, .features = &ctx});
+    expect_bijection(layer, x, {.labels = labels, .features = &ctx});
     auto by_features = attention_coupling<double>(3, {1}, rng, small_attention({.features = 4}));
     randomize(by_features.parameters(), 63);
-    check_bijection(by_features, x, {.features = &ctx});
+    expect_bijection(by_features, x, {.features = &ctx});
     const matrix<double> ctx2 = uniform(5, 4, -1, 1, 64);
     CHECK((by_features.forward(x, {.features = &ctx}).value - by_features.forward(x, {.features = &ctx2}).value)
               .norm() > 1e-3);

@@ -10,7 +10,7 @@
 #include "support/check_ad.hpp"
 
 using namespace eigenflow;
-using eigenflow::test::check_bijection;
+using eigenflow::test::expect_bijection;
 using eigenflow::test::randomize;
 using eigenflow::test::uniform;
 
@@ -35,12 +35,12 @@ TEST_CASE("affine coupling: halves, odd D, masks, both bounds", "[flows][couplin
     for (bool first : {false, true}) {
       auto layer = mlp_coupling(dim, flows::half_split(dim, first), rng);
       randomize(layer.parameters(), 10 + dim);
-      check_bijection(layer, uniform(6, dim, -2, 2, 2));
+      expect_bijection(layer, uniform(6, dim, -2, 2, 2));
     }
   }
   auto masked = mlp_coupling(5, {0, 2, 3}, rng, {}, 1.0);  // plain tanh bound, a non-contiguous mask
   randomize(masked.parameters(), 3, 1.0);
-  check_bijection(masked, uniform(4, 5, -2, 2, 4));
+  expect_bijection(masked, uniform(4, 5, -2, 2, 4));
 }
 
 TEST_CASE("affine coupling: the log-scale stays within its bound", "[flows][coupling]") {
@@ -69,7 +69,7 @@ TEST_CASE("residual coupling", "[flows][coupling][residual]") {
   auto net = std::make_unique<flows::residual_conditioner<double>>("r", 2, 4, opts, rng);
   flows::affine_coupling<double> layer(4, {2, 3}, std::move(net));
   randomize(layer.parameters(), 11);
-  check_bijection(layer, uniform(5, 4, -2, 2, 12));
+  expect_bijection(layer, uniform(5, 4, -2, 2, 12));
 }
 
 TEST_CASE("conditional couplings: class labels and context matrices", "[flows][coupling][conditional]") {
@@ -79,7 +79,7 @@ TEST_CASE("conditional couplings: class labels and context matrices", "[flows][c
   {
     auto layer = mlp_coupling(3, {1, 2}, rng, {.classes = 3});
     randomize(layer.parameters(), 15);
-    check_bijection(layer, x, {.labels = labels});
+    expect_bijection(layer, x, {.labels = labels});
     // The class matters.
     const std::vector<index_t> other = {1, 0, 0, 1, 1};
     CHECK((layer.forward(x, {.labels = labels}).value - layer.forward(x, {.labels = other}).value).norm() > 1e-3);
@@ -88,7 +88,7 @@ TEST_CASE("conditional couplings: class labels and context matrices", "[flows][c
     const matrix<double> ctx = uniform(5, 4, -1, 1, 16);
     auto layer = mlp_coupling(3, {0}, rng, {.features = 4});
     randomize(layer.parameters(), 17);
-    check_bijection(layer, x, {.features = &ctx});
+    expect_bijection(layer, x, {.features = &ctx});
   }
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("permutations: reverse, roll, random; inverses are computed, not assum
   const matrix<double> x = uniform(3, 5, -1, 1, 21);
   for (const auto& p : {flows::permutation<double>::reverse(5), flows::permutation<double>::roll(5, 2),
                         flows::permutation<double>::random(5, rng)}) {
-    check_bijection(p, x);
+    expect_bijection(p, x);
   }
   const auto roll = flows::permutation<double>::roll(5, 2);
   CHECK(roll.forward(x, {}).value.col(0) == x.col(2));
@@ -131,7 +131,7 @@ TEST_CASE("actnorm: data-dependent init normalizes the batch, guarded against ze
   CHECK(std::sqrt(y.col(1).array().square().mean()) == Approx(1).epsilon(1e-10));
   CHECK(y.allFinite());
   CHECK(y.col(2).isZero());
-  check_bijection(norm, uniform(4, 3, -1, 1, 23));
+  expect_bijection(norm, uniform(4, 3, -1, 1, 23));
 }
 
 TEST_CASE("composite stacks, conditional ones included: inverse runs in reverse", "[flows][composite]") {
@@ -146,7 +146,7 @@ TEST_CASE("composite stacks, conditional ones included: inverse runs in reverse"
     }
     randomize(stack.parameters(), 25 + trial);
     const std::vector<index_t> labels = {1, 0, 1, 1};
-    check_bijection(stack, uniform(4, dim, -2, 2, 26), {.labels = labels});
+    expect_bijection(stack, uniform(4, dim, -2, 2, 26), {.labels = labels});
     CHECK(stack.condition().classes == 2);
     // A copy is deep: changing it leaves the original alone.
     flows::composite<double> copy(stack);
@@ -157,4 +157,51 @@ TEST_CASE("composite stacks, conditional ones included: inverse runs in reverse"
   }
   flows::composite<double> stack(3);
   CHECK_THROWS_AS(stack.add(flows::permutation<double>::reverse(4)), shape_error);
+}
+
+namespace {
+
+/// y = a·x + b per column with a > 0: log|det| = Σ log a. `log_det_sign` −1 plants a wrong sign,
+/// `inverse_shift` a wrong inverse: what flows::check_bijection must catch.
+class scale_shift_for_check : public flows::transform_base<scale_shift_for_check, double> {
+ public:
+  scale_shift_for_check(double log_det_sign, double inverse_shift)
+      : log_det_sign_(log_det_sign), inverse_shift_(inverse_shift) {}
+  template <class Value>
+  transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
+    const Value y = shift(scale(x, 2.0), 0.5);
+    return {y, lift_constant(matrix<double>(matrix<double>::Constant(x.rows(), 1, log_det_sign_ * 3 * std::log(2.0))), x)};
+  }
+  template <class Value>
+  transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
+    const Value x = shift(scale(y, 0.5), -0.25 + inverse_shift_);
+    return {x, lift_constant(matrix<double>(matrix<double>::Constant(y.rows(), 1, -log_det_sign_ * 3 * std::log(2.0))), y)};
+  }
+  index_t dim() const override { return 3; }
+  void collect_parameters(nn::parameter_list<double>&) override {}
+  std::string describe() const override { return "scale_shift_for_check"; }
+
+ private:
+  double log_det_sign_, inverse_shift_;
+};
+
+}  // namespace
+
+TEST_CASE("flows::check_bijection passes a right transform and names what is wrong with a wrong one", "[flows]") {
+  const matrix<double> x = uniform(4, 3, -2, 2, 81);
+  const flows::bijection_check_result right = flows::check_bijection(scale_shift_for_check(1, 0), x);
+  INFO(right.message);
+  CHECK(right.passed);
+  CHECK(right.round_trip_error < 1e-14);
+  CHECK(right.log_det_error < 1e-12);
+
+  const flows::bijection_check_result wrong_sign = flows::check_bijection(scale_shift_for_check(-1, 0), x);
+  CHECK(!wrong_sign.passed);
+  CHECK(wrong_sign.round_trip_error < 1e-14);  // the log-dets still cancel: only the Jacobian check sees it
+  CHECK(wrong_sign.log_det_error == Approx(6 * std::log(2.0)));
+  CHECK_THAT(wrong_sign.message, Catch::Contains("scale_shift_for_check") && Catch::Contains("log-det off"));
+
+  const flows::bijection_check_result wrong_inverse = flows::check_bijection(scale_shift_for_check(1, 1e-6), x);
+  CHECK(!wrong_inverse.passed);
+  CHECK_THAT(wrong_inverse.message, Catch::Contains("round trip off"));
 }

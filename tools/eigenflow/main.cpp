@@ -130,7 +130,7 @@ int train_command(const train_settings& s, parallel::process_group& group) {
   random_engine rng(s.seed);
   std::vector<index_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), index_t(0));
-  std::shuffle(order.begin(), order.end(), rng);
+  shuffle(order, rng);  // eigenflow::shuffle: the same split on every standard library
   train::dataset<Scalar> all{.x = table.values, .labels = table.labels};
   const train::dataset<Scalar> train_rows = all.subset(std::vector<index_t>(order.begin(), order.end() - held_out));
   const train::dataset<Scalar> test_rows = all.subset(std::vector<index_t>(order.end() - held_out, order.end()));

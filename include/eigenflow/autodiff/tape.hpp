@@ -28,10 +28,12 @@ class tape;
 template <class Scalar>
 struct tape_node {
   using map_type = Eigen::Map<matrix<Scalar>>;
+  using const_map_type = Eigen::Map<const matrix<Scalar>>;
   using backward_fn = void (*)(const tape_node&, tape<Scalar>&);
   static constexpr int max_inputs = 3;
 
-  Scalar* value_data = nullptr;
+  const Scalar* value_data = nullptr;
+  Scalar* output_data = nullptr;   // the same storage, writable: null for a view of a caller's value
   Scalar* adjoint_data = nullptr;  // null when no gradient flows through this node
   index_t rows = 0;
   index_t cols = 0;
@@ -44,7 +46,12 @@ struct tape_node {
   bool adjoint_is_external = false;  // a leaf whose adjoint is a caller's gradient buffer
 
   bool needs_grad() const { return adjoint_data != nullptr; }
-  map_type value() const { return map_type(value_data, rows, cols); }
+  const_map_type value() const { return const_map_type(value_data, rows, cols); }
+  /// The value to fill, for the op that recorded this node (never a view of a caller's data).
+  map_type output() const {
+    if (output_data == nullptr) throw value_error("tape: the value of a view of caller data is read only");
+    return map_type(output_data, rows, cols);
+  }
   map_type adjoint() const { return map_type(adjoint_data, rows, cols); }
   detail::shape shape() const { return {rows, cols}; }
 };
@@ -60,6 +67,7 @@ class var {
  public:
   using scalar_type = Scalar;
   using map_type = Eigen::Map<matrix<Scalar>>;
+  using const_map_type = Eigen::Map<const matrix<Scalar>>;
 
   var() = default;
   var(tape<Scalar>* owner, std::int32_t id) : tape_(owner), id_(id) {}
@@ -78,8 +86,11 @@ class var {
   detail::shape shape() const { return node().shape(); }
   bool needs_grad() const { return node().needs_grad(); }
 
-  /// The value (valid until the tape is cleared).
-  map_type value() const { return node().value(); }
+  /// The value, read only (valid until the tape is cleared): a constant view shows the caller's
+  /// data, which the tape never writes.
+  const_map_type value() const { return node().value(); }
+  /// For op implementers: the value of a node just recorded, to fill.
+  map_type output() const { return node().output(); }
   /// The accumulated adjoint, ∂(seeded output)/∂(this value); requires needs_grad().
   map_type adjoint() const {
     if (!needs_grad()) throw value_error("var::adjoint: this value is a constant (no gradient)");
@@ -146,7 +157,7 @@ class tape {
     node_type n;
     n.rows = value.rows();
     n.cols = value.cols();
-    n.value_data = const_cast<Scalar*>(value.data());  // never written through
+    n.value_data = value.data();
     n.adjoint_data = grad.data();
     n.adjoint_is_external = true;
     return push(n);
@@ -157,7 +168,7 @@ class tape {
     node_type n;
     n.rows = value.rows();
     n.cols = value.cols();
-    n.value_data = const_cast<Scalar*>(value.data());  // never written through
+    n.value_data = value.data();
     return push(n);
   }
 
@@ -166,8 +177,8 @@ class tape {
     node_type n;
     n.rows = rows;
     n.cols = cols;
-    n.value_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
-    n.value().setZero();
+    n.value_data = n.output_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
+    n.output().setZero();
     return push(n);
   }
 
@@ -284,8 +295,8 @@ class tape {
     node_type n;
     n.rows = m.rows();
     n.cols = m.cols();
-    n.value_data = arena_.allocate(static_cast<std::size_t>(m.size()));
-    n.value() = m;
+    n.value_data = n.output_data = arena_.allocate(static_cast<std::size_t>(m.size()));
+    n.output() = m;
     if (grad) {
       n.adjoint_data = arena_.allocate(static_cast<std::size_t>(m.size()));
       n.adjoint().setZero();
@@ -297,7 +308,7 @@ class tape {
     n.rows = rows;
     n.cols = cols;
     n.backward = backward;
-    n.value_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
+    n.value_data = n.output_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
     if (grad) {
       n.adjoint_data = arena_.allocate(static_cast<std::size_t>(rows * cols));
       std::fill_n(n.adjoint_data, rows * cols, Scalar(0));

@@ -141,7 +141,7 @@ class flow {
   }
 
   static const matrix<Scalar>& value_of_ref(const matrix<Scalar>& x) { return x; }
-  static typename var<Scalar>::map_type value_of_ref(const var<Scalar>& x) { return x.value(); }
+  static typename var<Scalar>::const_map_type value_of_ref(const var<Scalar>& x) { return x.value(); }
 
   nn::parameter_list<Scalar> collect_parameters() {
     nn::parameter_list<Scalar> list;

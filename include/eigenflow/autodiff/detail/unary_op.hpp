@@ -34,7 +34,7 @@ var<Scalar> record_unary(const var<Scalar>& x) {
   tape<Scalar>& t = x.owner();
   t.check_operand(Kernel::name, x);
   var<Scalar> y = t.record(Kernel::name, x.rows(), x.cols(), {x}, &unary_backward<Kernel, Scalar>);
-  y.value().array() = Kernel::forward(x.value().array());
+  y.output().array() = Kernel::forward(x.value().array());
   return y;
 }
 
@@ -48,20 +48,3 @@ dual<Scalar> dual_unary(const dual<Scalar>& x) {
 }
 
 }  // namespace eigenflow::detail
-
-/// Declares fn(x) for the three value types from a kernel in eigenflow::detail (used inside
-/// namespace eigenflow).
-#define EIGENFLOW_DETAIL_UNARY_OP(fn, kernel)                                                     \
-  template <class Scalar>                                                                         \
-  matrix<Scalar> fn(const matrix<Scalar>& x) {                                                    \
-    return detail::plain_unary<detail::kernel>(x);                                                \
-  }                                                                                               \
-  template <class Scalar>                                                                         \
-  var<Scalar> fn(const var<Scalar>& x) {                                                          \
-    return detail::record_unary<detail::kernel>(x);                                               \
-  }                                                                                               \
-  template <class Scalar>                                                                         \
-  dual<Scalar> fn(const dual<Scalar>& x) {                                                        \
-    return detail::dual_unary<detail::kernel>(x);                                                 \
-  }
-

@@ -116,21 +116,22 @@ var<Scalar> record_binary(const char* name, const var<Scalar>& a, const var<Scal
   const shape s = broadcast_shape(name, a.shape(), b.shape());
   var<Scalar> y = t.record(name, s.rows, s.cols, {a, b}, backward);
   if (a.shape() == b.shape()) {
-    y.value().array() = Op{}(a.value().array(), b.value().array());
+    y.output().array() = Op{}(a.value().array(), b.value().array());
   } else {
-    broadcast_apply(Op{}, y.value(), a.value(), b.value());
+    broadcast_apply(Op{}, y.output(), a.value(), b.value());
   }
   return y;
 }
 
 /// Broadcast of `src` to `out`'s shape, materialized in scratch when shapes differ.
 template <class Scalar>
-Eigen::Map<matrix<Scalar>> expanded(tape<Scalar>& t, const tape_node<Scalar>& out,
-                                    const tape_node<Scalar>& src) {
+Eigen::Map<const matrix<Scalar>> expanded(tape<Scalar>& t, const tape_node<Scalar>& out,
+                                          const tape_node<Scalar>& src) {
   if (src.shape() == out.shape()) return src.value();
-  Eigen::Map<matrix<Scalar>> e(t.allocate_scalars(out.rows * out.cols), out.rows, out.cols);
+  Scalar* scratch = t.allocate_scalars(out.rows * out.cols);
+  Eigen::Map<matrix<Scalar>> e(scratch, out.rows, out.cols);
   broadcast_apply(first_fn{}, e, src.value(), src.value());
-  return e;
+  return Eigen::Map<const matrix<Scalar>>(scratch, out.rows, out.cols);
 }
 
 template <class Scalar>
@@ -258,7 +259,7 @@ var<Scalar> affine(const var<Scalar>& a, std::type_identity_t<Scalar> alpha,
   t.check_operand("affine", a);
   var<Scalar> y = t.record("affine", a.rows(), a.cols(), {a}, &detail::affine_scalar_backward<Scalar>);
   t.node_at(y.id()).scalar_arg = alpha;
-  y.value().array() = alpha * a.value().array() + beta;
+  y.output().array() = alpha * a.value().array() + beta;
   return y;
 }
 template <class Scalar>
@@ -270,7 +271,7 @@ var<Scalar> broadcast_to(const var<Scalar>& a, index_t rows, index_t cols) {
     detail::throw_shapes("broadcast_to", a.shape(), {rows, cols}, "cannot broadcast");
   }
   var<Scalar> y = t.record("broadcast_to", rows, cols, {a}, &detail::broadcast_to_backward<Scalar>);
-  detail::broadcast_apply(detail::first_fn{}, y.value(), a.value(), a.value());
+  detail::broadcast_apply(detail::first_fn{}, y.output(), a.value(), a.value());
   return y;
 }
 

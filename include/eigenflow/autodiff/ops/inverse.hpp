@@ -44,7 +44,7 @@ var<Scalar> inverse(const var<Scalar>& a) {
   t.check_operand("inverse", a);
   if (a.rows() != a.cols()) detail::throw_shape("inverse", "expected a square matrix, got " + detail::to_string(a.shape()));
   var<Scalar> y = t.record("inverse", a.rows(), a.cols(), {a}, &detail::inverse_backward<Scalar>);
-  detail::inverse_into(y.value(), a.value());
+  detail::inverse_into(y.output(), a.value());
   return y;
 }
 

@@ -76,7 +76,7 @@ var<Scalar> record_product(const char* op, product_form form, const var<Scalar>&
   const shape s = product_shape(form, a.shape(), b.shape());
   var<Scalar> y = t.record(op, s.rows, s.cols, {a, b}, &matmul_backward<Scalar>);
   t.node_at(y.id()).int_args[0] = static_cast<index_t>(form);
-  product_into<false>(y.value(), form, a.value(), b.value());
+  product_into<false>(y.output(), form, a.value(), b.value());
   return y;
 }
 
@@ -186,7 +186,7 @@ var<Scalar> record_block_product(product_form form, const var<Scalar>& a, const 
   tape_node<Scalar>& n = t.node_at(y.id());
   n.int_args[0] = static_cast<index_t>(form);
   n.int_args[1] = blocks;
-  block_products<false>(y.value(), form, a.value(), b.value(), blocks);
+  block_products<false>(y.output(), form, a.value(), b.value(), blocks);
   return y;
 }
 
@@ -249,7 +249,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w, const var<Scalar>
   const detail::shape bs = b.shape();
   detail::check_linear(x.shape(), w.shape(), &bs);
   var<Scalar> y = t.record("linear", x.rows(), w.rows(), {x, w, b}, &detail::linear_backward<Scalar>);
-  auto out = y.value();
+  auto out = y.output();
   out.rowwise() = b.value().row(0);
   out.noalias() += x.value() * w.value().transpose();
   return y;
@@ -261,7 +261,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w) {
   t.check_operand("linear", w);
   detail::check_linear(x.shape(), w.shape(), nullptr);
   var<Scalar> y = t.record("linear", x.rows(), w.rows(), {x, w}, &detail::linear_backward<Scalar>);
-  y.value().noalias() = x.value() * w.value().transpose();
+  y.output().noalias() = x.value() * w.value().transpose();
   return y;
 }
 
@@ -292,7 +292,7 @@ var<Scalar> transpose(const var<Scalar>& x) {
   tape<Scalar>& t = x.owner();
   t.check_operand("transpose", x);
   var<Scalar> y = t.record("transpose", x.cols(), x.rows(), {x}, &detail::transpose_backward<Scalar>);
-  y.value() = x.value().transpose();
+  y.output() = x.value().transpose();
   return y;
 }
 template <class Scalar>

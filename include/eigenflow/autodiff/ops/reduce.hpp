@@ -81,8 +81,8 @@ var<Scalar> record_reduce(const char* op, reduce_axis axis, const var<Scalar>& x
   tape_node<Scalar>& n = t.node_at(y.id());
   n.int_args[0] = static_cast<index_t>(axis);
   n.scalar_arg = scale;
-  sum_into(y.value(), axis, x.value());
-  if (scale != Scalar(1)) y.value() *= scale;
+  sum_into(y.output(), axis, x.value());
+  if (scale != Scalar(1)) y.output() *= scale;
   return y;
 }
 

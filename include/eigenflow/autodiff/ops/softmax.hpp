@@ -52,7 +52,7 @@ var<Scalar> softmax_rows(const var<Scalar>& x) {
   t.check_operand("softmax_rows", x);
   var<Scalar> y = t.record("softmax_rows", x.rows(), x.cols(), {x}, &detail::softmax_backward<Scalar>);
   Eigen::Map<vector<Scalar>> scratch(t.allocate_scalars(x.rows()), x.rows());
-  auto out = y.value();
+  auto out = y.output();
   detail::softmax_into(out, x.value(), scratch);
   return y;
 }

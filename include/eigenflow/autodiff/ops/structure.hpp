@@ -241,7 +241,7 @@ var<Scalar> slice(const var<Scalar>& x, index_t start, index_t count, axis ax = 
   tape_node<Scalar>& n = t.node_at(y.id());
   n.int_args[0] = static_cast<index_t>(ax);
   n.int_args[1] = start;
-  y.value() = detail::block_along(x.value(), ax, start, count);
+  y.output() = detail::block_along(x.value(), ax, start, count);
   return y;
 }
 template <class Scalar>
@@ -272,7 +272,7 @@ var<Scalar> gather_rows(const var<Scalar>& table, std::span<const index_t> rows)
   tape_node<Scalar>& n = t.node_at(y.id());
   n.index_args = stored;
   n.index_count = n_rows;
-  auto out = y.value();
+  auto out = y.output();
   const auto tv = table.value();
   for (index_t i = 0; i < n_rows; ++i) out.row(i) = tv.row(stored[i]);
   return y;
@@ -306,7 +306,7 @@ var<Scalar> gather_cols(const var<Scalar>& x, std::span<const index_t> cols) {
   tape_node<Scalar>& n = t.node_at(y.id());
   n.index_args = stored;
   n.index_count = count;
-  auto out = y.value();
+  auto out = y.output();
   const auto xv = x.value();
   for (index_t j = 0; j < count; ++j) out.col(j) = xv.col(stored[j]);
   return y;
@@ -330,7 +330,7 @@ var<Scalar> reshape(const var<Scalar>& x, index_t rows, index_t cols) {
   t.check_operand("reshape", x);
   detail::check_reshape(x.shape(), rows, cols);
   var<Scalar> y = t.record("reshape", rows, cols, {x}, &detail::reshape_backward<Scalar>);
-  y.value().reshaped() = x.value().reshaped();
+  y.output().reshaped() = x.value().reshaped();
   return y;
 }
 template <class Scalar>
@@ -367,7 +367,7 @@ var<Scalar> stack_col_blocks(const var<Scalar>& x, index_t parts) {
   tape_node<Scalar>& n = t.node_at(y.id());
   n.int_args[0] = 0;
   n.int_args[1] = parts;
-  detail::stack_blocks_into(y.value(), x.value(), parts);
+  detail::stack_blocks_into(y.output(), x.value(), parts);
   return y;
 }
 template <class Scalar>
@@ -379,7 +379,7 @@ var<Scalar> unstack_row_blocks(const var<Scalar>& x, index_t parts) {
   tape_node<Scalar>& n = t.node_at(y.id());
   n.int_args[0] = 1;
   n.int_args[1] = parts;
-  detail::unstack_blocks_into(y.value(), x.value(), parts);
+  detail::unstack_blocks_into(y.output(), x.value(), parts);
   return y;
 }
 template <class Scalar>
@@ -400,7 +400,7 @@ var<Scalar> record_concat(tape<Scalar>& t, axis ax, index_t count, const ShapeOf
   var<Scalar> y = t.record_many("concat", s.rows, s.cols, count, part, &concat_backward<Scalar>);
   const tape_node<Scalar>& n = t.node_at(y.id());
   t.node_at(y.id()).int_args[0] = static_cast<index_t>(ax);
-  auto out = n.value();
+  auto out = n.output();
   index_t offset = 0;
   for (index_t k = 0; k < count; ++k) {
     const tape_node<Scalar>& in = t.node_at(static_cast<std::int32_t>(n.index_args[k]));

@@ -74,6 +74,38 @@ struct reciprocal_kernel {
 
 }  // namespace detail
 
+/// An elementwise function from its kernel, in each mode: plain (forward), on the tape (the
+/// output recorded; reverse mode multiplies by derivative) and dual (the tangent, itself on the
+/// tape). A kernel K provides K::name, K::forward(x) and K::derivative(x, y) over Eigen arrays
+/// and K::tangent(x, y, dx) over values (autodiff/detail/unary_op.hpp; docs/extending.md).
+template <class Kernel, class Scalar>
+matrix<Scalar> apply_elementwise(const matrix<Scalar>& x) {
+  return detail::plain_unary<Kernel>(x);
+}
+template <class Kernel, class Scalar>
+var<Scalar> apply_elementwise(const var<Scalar>& x) {
+  return detail::record_unary<Kernel>(x);
+}
+template <class Kernel, class Scalar>
+dual<Scalar> apply_elementwise(const dual<Scalar>& x) {
+  return detail::dual_unary<Kernel>(x);
+}
+
+// fn(x) in the three modes from a kernel in eigenflow::detail; defined for the list below only.
+#define EIGENFLOW_DETAIL_UNARY_OP(fn, kernel)                                                     \
+  template <class Scalar>                                                                         \
+  matrix<Scalar> fn(const matrix<Scalar>& x) {                                                    \
+    return apply_elementwise<detail::kernel>(x);                                                  \
+  }                                                                                               \
+  template <class Scalar>                                                                         \
+  var<Scalar> fn(const var<Scalar>& x) {                                                          \
+    return apply_elementwise<detail::kernel>(x);                                                  \
+  }                                                                                               \
+  template <class Scalar>                                                                         \
+  dual<Scalar> fn(const dual<Scalar>& x) {                                                        \
+    return apply_elementwise<detail::kernel>(x);                                                  \
+  }
+
 /// e^x, elementwise.
 EIGENFLOW_DETAIL_UNARY_OP(exp, exp_kernel)
 /// Natural logarithm, elementwise.
@@ -86,5 +118,7 @@ EIGENFLOW_DETAIL_UNARY_OP(square, square_kernel)
 EIGENFLOW_DETAIL_UNARY_OP(sqrt, sqrt_kernel)
 /// 1 / x, elementwise.
 EIGENFLOW_DETAIL_UNARY_OP(reciprocal, reciprocal_kernel)
+
+#undef EIGENFLOW_DETAIL_UNARY_OP
 
 }  // namespace eigenflow
