@@ -148,7 +148,9 @@ class data_parallel {
   }
 
   /// Every worker's parameter values := the model's (no allocation once the shapes match).
-  void synchronize(const nn::const_parameter_list<Scalar>& params) {
+  /// Either list type: the training step passes the model's own list (no read-only copy per step).
+  template <class Parameter>
+  void synchronize(const nn::basic_parameter_list<Parameter>& params) {
     for (auto& w : workers_) {
       if (w->params.size() != params.size()) throw value_error("data_parallel: the model's parameters changed");
       for (std::size_t i = 0; i < params.size(); ++i) w->params[i].value = params[i].value;
