@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev # Google Benchmark: benchmarks/
   libcli11-dev     # CLI11 (header-only): command lines of the examples and tools
   libstb-dev       # stb_image_write: PNG pictures (eigenflow/plot)
+  doxygen          # the API reference (the `docs` target) and its no-warning test
   "$@"
 )
 

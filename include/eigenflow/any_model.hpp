@@ -25,37 +25,53 @@ namespace eigenflow {
 template <class Scalar>
 class any_model {
  public:
+  /// The held model's Scalar, float or double.
   using scalar_type = Scalar;
 
+  /// Holds `model` (any density_model of this Scalar converts implicitly).
   template <density_model Model>
     requires(!std::is_same_v<std::remove_cvref_t<Model>, any_model> && std::is_same_v<model_scalar_t<Model>, Scalar>)
   any_model(Model model)  // NOLINT(google-explicit-constructor): a model is an any_model
       : self_(std::make_unique<holder<Model>>(std::move(model))) {}
 
+  /// A deep copy: the held model is copied.
   any_model(const any_model& other) : self_(other.held().clone()) {}
+  /// Replaces the held model by a copy of other's.
   any_model& operator=(const any_model& other) {
     self_ = other.held().clone();
     return *this;
   }
+  /// Takes over other's model; the moved-from any_model throws value_error when used.
   any_model(any_model&&) noexcept = default;
+  /// Takes over other's model; the moved-from any_model throws value_error when used.
   any_model& operator=(any_model&&) noexcept = default;
 
+  /// Width D of a sample.
   index_t dim() const { return held().dim(); }
+  /// The context the model needs.
   condition_spec condition() const { return held().condition(); }
+  /// Log-density in nats of each row of x (batch × D): batch × 1.
   matrix<Scalar> log_prob(const matrix<Scalar>& x, const context<matrix<Scalar>>& c = {}) const {
     return held().log_prob(x, c);
   }
+  /// As above, recorded on x's tape (parameter gradients accumulate into their grad).
   var<Scalar> log_prob(const var<Scalar>& x, const context<var<Scalar>>& c = {}) const { return held().log_prob(x, c); }
+  /// n draws, one per row (n × D).
   matrix<Scalar> sample(index_t n, random_engine& rng, const context<matrix<Scalar>>& c = {}) const {
     return held().sample(n, rng, c);
   }
+  /// n draws (n × D) and their log-densities (n × 1).
   std::pair<matrix<Scalar>, matrix<Scalar>> sample_and_log_prob(index_t n, random_engine& rng,
                                                                 const context<matrix<Scalar>>& c = {}) const {
     return held().sample_and_log_prob(n, rng, c);
   }
+  /// The held model's parameters, in its order.
   nn::parameter_list<Scalar> parameters() { return held().parameters(); }
+  /// The held model's parameters, read only.
   nn::const_parameter_list<Scalar> parameters() const { return held().parameters(); }
+  /// The held model's architecture as text.
   std::string describe() const { return held().describe(); }
+  /// Adds the gradient of the batch's loss to every parameter's grad (see density_model).
   step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
                                 tape<Scalar>& t) {
     return held().accumulate_gradient(x, c, rng, t);
@@ -67,6 +83,7 @@ class any_model {
     auto* h = dynamic_cast<holder<Model>*>(&held());
     return h ? &h->model : nullptr;
   }
+  /// The held model if it is a Model, else nullptr (read only).
   template <class Model>
   const Model* get_if() const {
     const auto* h = dynamic_cast<const holder<Model>*>(&held());

@@ -2,6 +2,9 @@
 // the augmented ODE, the cnf model (CNF / FFJORD) and its builders.
 #pragma once
 
+/// @namespace eigenflow::continuous
+/// Continuous normalizing flows (CNF, FFJORD): dynamics networks, trace estimators, the cnf model.
+
 #include "eigenflow/continuous/augmented_dynamics.hpp"
 #include "eigenflow/continuous/builders.hpp"
 #include "eigenflow/continuous/cnf.hpp"

@@ -2,6 +2,9 @@
 // digits (split, dequantization, bits per pixel), standardization with its log-determinant.
 #pragma once
 
+/// @namespace eigenflow::data
+/// Data sets and their preparation: toy 2-D sets, the digits, standardization and whitening.
+
 #include "eigenflow/data/digits.hpp"
 #include "eigenflow/data/standardizer.hpp"
 #include "eigenflow/data/toy2d.hpp"

@@ -5,6 +5,9 @@
 // (eigenflow/plot.hpp) are not included here: they need stb_image_write (libstb-dev).
 #pragma once
 
+/// @namespace eigenflow
+/// Everything of eigenflow: matrices, the reverse-mode tape and its ops, the density_model concept and any_model.
+
 #include "eigenflow/any_model.hpp"
 #include "eigenflow/autodiff.hpp"
 #include "eigenflow/continuous.hpp"

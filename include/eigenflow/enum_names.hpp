@@ -24,7 +24,9 @@ namespace eigenflow {
 /// One row of an enum's name table.
 template <class Enum>
 struct enum_name {
+  /// The enumerator.
   Enum value;
+  /// Its name (or an alias of it, in a later row).
   std::string_view name;
 };
 

@@ -1,6 +1,9 @@
 // include/eigenflow/flows.hpp — discrete flows: transforms, conditioners, the flow model.
 #pragma once
 
+/// @namespace eigenflow::flows
+/// Discrete flows: invertible transforms, conditioners, couplings, the flow model and its builders.
+
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
 #include "eigenflow/flows/attention_conditioner.hpp"

@@ -20,11 +20,11 @@ namespace eigenflow {
 
 /// What one gradient step reports for its batch (per-sample means).
 struct step_loss {
-  double loss = 0;     // what the gradient is of: nll + penalty
-  double nll = 0;      // −mean log p(x | c) (with the model's training estimator, e.g. Hutchinson's trace)
-  double penalty = 0;  // the model's weighted regularizers (0 for most models)
-  index_t forward_evaluations = 0;   // continuous flows: ODE right-hand-side evaluations
-  index_t backward_evaluations = 0;  // and those of the gradient's solve
+  double loss = 0;     ///< what the gradient is of: nll + penalty
+  double nll = 0;      ///< −mean log p(x | c) (with the model's training estimator, such as Hutchinson's trace)
+  double penalty = 0;  ///< the model's weighted regularizers (0 for most models)
+  index_t forward_evaluations = 0;   ///< continuous flows: ODE right-hand-side evaluations
+  index_t backward_evaluations = 0;  ///< continuous flows: those of the gradient's solve
 };
 
 namespace detail {
@@ -57,7 +57,7 @@ concept density_model_of =
 /// - `sample(n, rng, c)`, `sample_and_log_prob(n, rng, c)`: n draws (c: none, or one label /
 ///   context row per draw), the second with their log-density.
 /// - `parameters()`: every trainable parameter in a fixed order (a const model gives a read-only
-///   view); the order and shapes are the model's identity in a checkpoint together with
+///   view); the order and shapes are the model's identity in a checkpoint, together with describe().
 /// - `describe()`: the architecture as text (two models that describe themselves alike can
 ///   exchange parameters).
 /// - `accumulate_gradient(x, c, rng, t)`: adds ∂loss/∂θ of the batch to every parameter's `grad`

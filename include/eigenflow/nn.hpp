@@ -1,6 +1,9 @@
 // include/eigenflow/nn.hpp — the nn layer: parameters, initializers and modules.
 #pragma once
 
+/// @namespace eigenflow::nn
+/// Neural-network modules on the tape: parameters, linear layers, MLPs, attention, embeddings.
+
 #include "eigenflow/nn/concat_squash.hpp"
 #include "eigenflow/nn/embedding.hpp"
 #include "eigenflow/nn/init.hpp"

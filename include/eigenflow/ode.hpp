@@ -2,6 +2,9 @@
 // replay on the tape (backprop through the solver), the adjoint method.
 #pragma once
 
+/// @namespace eigenflow::ode
+/// ODE solvers (Boost.Odeint), their tableaus and the adjoint method.
+
 #include "eigenflow/ode/adjoint.hpp"
 #include "eigenflow/ode/integrate.hpp"
 #include "eigenflow/ode/replay.hpp"

@@ -2,6 +2,9 @@
 // learning-rate schedules, the finite guard, and optimizer state for checkpoints.
 #pragma once
 
+/// @namespace eigenflow::optim
+/// Optimizers (Adam, SGD), learning-rate schedules and optimizer state.
+
 #include "eigenflow/optim/adam.hpp"
 #include "eigenflow/optim/clip.hpp"
 #include "eigenflow/optim/finite_guard.hpp"

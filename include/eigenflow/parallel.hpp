@@ -3,6 +3,9 @@
 // is in eigenflow/train.hpp.
 #pragma once
 
+/// @namespace eigenflow::parallel
+/// The transport of data-parallel work: worker threads, process groups, row splits.
+
 #include "eigenflow/parallel/process_group.hpp"
 #include "eigenflow/parallel/split_rows.hpp"
 #include "eigenflow/parallel/worker_team.hpp"

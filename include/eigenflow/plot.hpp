@@ -5,5 +5,8 @@
 // unit that includes it; see eigenflow/plot/image.hpp.
 #pragma once
 
+/// @namespace eigenflow::plot
+/// PNG pictures: densities, samples and trajectories of 2-D models.
+
 #include "eigenflow/plot/charts.hpp"
 #include "eigenflow/plot/image.hpp"

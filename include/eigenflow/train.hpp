@@ -3,6 +3,9 @@
 // progress display.
 #pragma once
 
+/// @namespace eigenflow::train
+/// Training: data sets, batches, the gradient step, validation, data parallelism and fit().
+
 #include "eigenflow/train/batch_source.hpp"
 #include "eigenflow/train/data_parallel.hpp"
 #include "eigenflow/train/dataset.hpp"

@@ -16,13 +16,18 @@ namespace eigenflow {
 
 /// The library version, for code that wants it as values rather than macros.
 struct version_info {
+  /// The first number of MAJOR.MINOR.PATCH (EIGENFLOW_VERSION_MAJOR).
   int major;
+  /// The second number (EIGENFLOW_VERSION_MINOR).
   int minor;
+  /// The third number (EIGENFLOW_VERSION_PATCH).
   int patch;
 };
 
+/// This library's version.
 inline constexpr version_info version{EIGENFLOW_VERSION_MAJOR, EIGENFLOW_VERSION_MINOR,
                                       EIGENFLOW_VERSION_PATCH};
+/// This library's version as "MAJOR.MINOR.PATCH".
 inline constexpr const char* version_string = EIGENFLOW_VERSION_STRING;
 
 }  // namespace eigenflow

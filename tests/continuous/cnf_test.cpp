@@ -407,6 +407,11 @@ TEST_CASE("cnf: the const view of the parameters is the model's list, and follow
   copy.parameters().assign_values(values);
   CHECK(copy.parameters().flatten_values() == values);
   CHECK(moved.parameters().flatten_values() == values * 1.5);
+  // Move assignment: the target lists its own τ, not the moved-from object's.
+  cnf<double> assigned = eigenflow::test::fixed_step_cnf(34);
+  assigned = std::move(copy);
+  assigned.parameters().assign_values(values * 2.0);
+  CHECK(assigned.end_time() == Approx(2.0 * 2.0 * double(values(values.size() - 1) * values(values.size() - 1))));
   // Turning the learned end time off drops τ from the list.
   cnf_options o = moved.options();
   o.learn_end_time = false;

@@ -284,7 +284,7 @@ TEMPLATE_TEST_CASE("built-in dynamics reject bad shapes, contexts and options", 
   const context<matrix<double>> full = context_for(f.condition(), d.labels, &d.features);
   CHECK_NOTHROW(f(d.z, d.time, full));
 
-  CHECK_THROWS_WITH(f(uniform(batch, 3, -1, 1, 5), d.time, full), "field: z must have 2 columns, got a 4x3 value");
+  CHECK_THROWS_WITH(f(uniform(batch, 3, -1, 1, 5), d.time, full), "field: expected 2 columns of z, got a 4x3 input");
   CHECK_THROWS_WITH(f(d.z, matrix<double>::Zero(batch, 1), full), "field: t must be 1x1, got 4x1");
   CHECK_THROWS_WITH(f(d.z, d.time, context_for(condition_spec{.features = feature_count}, d.labels, &d.features)),
                     "field: class labels are required (3 classes)");
@@ -442,7 +442,7 @@ TEST_CASE("functor_dynamics: errors name the description", "[continuous][dynamic
                   shape_error);
 
   const auto f = continuous::make_dynamics<double>(dim, damped_field{}, "damped");
-  CHECK_THROWS_WITH((*f)(uniform(batch, 3, -1, 1, 7), d.time, {}), "damped: z must have 2 columns, got a 4x3 value");
+  CHECK_THROWS_WITH((*f)(uniform(batch, 3, -1, 1, 7), d.time, {}), "damped: expected 2 columns of z, got a 4x3 input");
   CHECK_THROWS_WITH((*f)(d.z, matrix<double>::Zero(1, 2), {}), "damped: t must be 1x1, got 1x2");
   CHECK_THROWS_WITH((*f)(d.z, d.time, {.features = &d.features}),
                     "damped: got a context matrix, but this model takes none");

@@ -432,6 +432,27 @@ TEST_CASE("restoring into another architecture or parameter layout is refused an
     CHECK(wider.parameters().flatten_values() == before);
   }
 
+  SECTION("another random order of the features") {
+    // Permutations have no parameters: only the description tells two random orders apart.
+    auto with_order = [](std::uint64_t seed) {
+      eigenflow::random_engine rng(seed);
+      return eigenflow::flows::make_coupling_flow<double>(
+          {.dim = 6, .couplings = 3, .hidden_width = 4, .hidden_layers = 1,
+           .permutation = eigenflow::flows::permutation_kind::random}, rng);
+    };
+    auto model = with_order(1);
+    eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(model));
+    const auto loaded = eigenflow::io::load_checkpoint<double>(file);
+    auto same_seed = with_order(1);
+    eigenflow::io::restore_parameters(loaded, same_seed);
+    const matrix<double> x = matrix<double>::Random(4, 6);
+    CHECK(same_seed.log_prob(x) == model.log_prob(x));
+    auto other_seed = with_order(2);
+    REQUIRE(other_seed.log_prob(x) != model.log_prob(x));
+    CHECK_THROWS_MATCHES(eigenflow::io::restore_parameters(loaded, other_seed), io_error,
+                         message_contains("was written for architecture"));
+  }
+
   // Same architecture string, other parameters: the checks after the architecture.
   toy_model<double> saved_model;
   eigenflow::io::save_checkpoint(file, eigenflow::io::make_checkpoint(saved_model.describe(), saved_model.parameters()));

@@ -127,6 +127,28 @@ TEST_CASE("train::fit calls the batch hook on every batch, with the batch's rows
   CHECK(data.x(99, 0) == 99.0);
 }
 
+TEST_CASE("train::fit still evaluates, checkpoints and finishes after a skipped step", "[train][hook]") {
+  // A row at 1e300 overflows the log-density (finite input, non-finite loss): the step is skipped.
+  flows::flow<double> model = small_flow(14);
+  const auto data = gaussian(256, 0.0, 1.0, 15), validation = gaussian(64, 0.0, 1.0, 16);
+  std::vector<long> checkpoints;
+  train::trainer_options o{.iterations = 4, .batch = 16, .skip_nonfinite = true, .progress = train::progress_mode::quiet,
+                           .checkpoint_every = 2, .on_checkpoint = [&](long it) { checkpoints.push_back(it); }};
+  auto adam = train::make_optimizer<double>(o);
+  long calls = 0;
+  const train::training_summary s = train::fit(model, adam, data, &validation, o,
+                                               [&](train::dataset<double>& b, random_engine&) {
+                                                 if (++calls % 2 == 0) b.x(0, 0) = 1e300;  // steps 2 and 4
+                                               });
+  CHECK(s.skipped_steps == 2);
+  CHECK(s.iterations == 4);
+  CHECK(checkpoints == std::vector<long>{2});
+  // The one evaluation (at the end, after a skipped step) happened and its model was kept.
+  CHECK(std::isfinite(s.best_validation_nll));
+  CHECK(s.best_iteration == 4);
+  CHECK(train::validation_nll(model, validation) == Approx(s.best_validation_nll));
+}
+
 TEST_CASE("train::fit trains on what the batch hook returns", "[train][hook]") {
   flows::flow<double> model = small_flow(12);
   train::trainer_options o{.iterations = 3, .batch = 8, .progress = train::progress_mode::quiet};

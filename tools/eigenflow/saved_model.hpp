@@ -22,48 +22,14 @@
 #include <vector>
 
 #include "eigenflow/eigenflow.hpp"
+#include "model_kinds.hpp"
 
 namespace eigenflow::cli {
 
-using Scalar = float;
-
-/// The models `eigenflow train --model` builds.
-inline constexpr const char* model_kinds = "coupling, residual, attention, cnf, ffjord";
-
-inline bool is_continuous(const std::string& kind) { return kind == "cnf" || kind == "ffjord"; }
-
-inline void check_model_kind(const std::string& kind) {
-  if (kind != "coupling" && kind != "residual" && kind != "attention" && !is_continuous(kind)) {
-    throw value_error("unknown model '" + kind + "' (known: " + model_kinds + ")");
-  }
-}
-
-/// How a model is built: enough to build the same network again.
-struct model_recipe {
-  std::string kind = "coupling";
-  index_t dim = 0;
-  index_t classes = 0;   // > 0: class-conditional
-  int couplings = 8;     // coupling stacks
-  index_t hidden = 128;  // hidden width
-  int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
-};
-
-/// The recipe's defaults for a kind: FFJORD's toy settings for continuous flows.
-inline model_recipe default_recipe(const std::string& kind) {
-  check_model_kind(kind);
-  model_recipe r;
-  r.kind = kind;
-  if (is_continuous(kind)) {
-    r.hidden = 64;
-    r.layers = 3;
-  }
-  return r;
-}
-
-/// A trained flow of either family, behind the operations the verbs need.
+/// A model of any kind in the table, behind the operations the verbs need.
 class saved_model {
  public:
-  saved_model(const model_recipe& recipe, random_engine& rng) : recipe_(recipe), model_(build(recipe, rng)) {}
+  saved_model(const model_recipe& recipe, random_engine& rng) : recipe_(recipe), model_(build_model(recipe, rng)) {}
 
   const model_recipe& recipe() const { return recipe_; }
   bool conditional() const { return recipe_.classes > 0; }
@@ -97,33 +63,6 @@ class saved_model {
   }
 
  private:
-  static any_model<Scalar> build(const model_recipe& recipe, random_engine& rng) {
-    check_model_kind(recipe.kind);
-    if (recipe.dim < 1) throw value_error("the data have no columns to model");
-    if (recipe.hidden < 1 || recipe.layers < 1 || recipe.couplings < 1) {
-      throw value_error("hidden width, layers and couplings must be positive");
-    }
-    if (is_continuous(recipe.kind)) {
-      continuous::continuous_flow_spec spec;
-      spec.network.hidden.assign(static_cast<std::size_t>(recipe.layers), recipe.hidden);
-      spec.network.condition.classes = recipe.classes;
-      spec.model.training_trace =
-          recipe.kind == "cnf" ? continuous::trace_estimator::exact : continuous::trace_estimator::hutchinson;
-      return continuous::make_continuous_flow<Scalar>(recipe.dim, rng, spec);
-    } else {
-      if (recipe.dim < 2) {
-        throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
-      }
-      const flows::coupling_stack_options options{.dim = recipe.dim,
-                                                  .couplings = recipe.couplings,
-                                                  .kind = flows::parse_coupling_kind(recipe.kind),
-                                                  .hidden_width = recipe.hidden,
-                                                  .hidden_layers = recipe.layers,
-                                                  .condition = {.classes = recipe.classes}};
-      return flows::make_coupling_flow<Scalar>(options, rng);
-    }
-  }
-
   model_recipe recipe_;
   any_model<Scalar> model_;
 };
@@ -176,6 +115,13 @@ struct data_layout {
   std::vector<std::string> column_names;  // the value columns' names, if the file had a header
   std::string label_name = "label";       // the label column's name
 };
+
+/// log p(x) in the data's units of rows x (labels: one per row for a conditional model, else
+/// empty), from the model of standardized rows.
+inline matrix<Scalar> data_log_prob(const saved_model& model, const data_layout& layout, const matrix<Scalar>& x,
+                                    std::span<const index_t> labels, int threads) {
+  return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels, threads));
+}
 
 inline std::filesystem::path checkpoint_path(const std::filesystem::path& dir) { return dir / "model.ckpt"; }
 

@@ -24,17 +24,22 @@
 
 namespace eigenflow {
 
+/// Settings shared by check_gradients and check_tangents.
 struct gradient_check_options {
-  double tolerance = 1e-6;      // on the mixed relative/absolute error above
-  std::uint64_t seed = 20261128;  // for the projection weights and tangent directions
+  double tolerance = 1e-6;      ///< on the mixed relative/absolute error above
+  std::uint64_t seed = 20261128;  ///< for the projection weights and tangent directions
 };
 
 /// What a check found: the largest error, where, and the values compared there.
 struct gradient_check_result {
+  /// The largest error seen (mixed relative/absolute, see the top of this file); NaN counts as infinite.
   double max_error = 0;
-  std::string worst;  // "input 1 (3x4) entry (2, 0): analytic 0.5, numeric 0.49"
+  std::string worst;  ///< Where max_error was seen, such as "input 1 (3x4) entry (2, 0): analytic 0.5, numeric 0.49"
+  /// True while every error is within the tolerance.
   bool passed = true;
 
+  /// Adds one comparison: kept as `worst` if its error is the largest so far; the check fails when
+  /// error > tolerance.
   void record(double error, const std::string& where, double analytic, double numeric, double tolerance) {
     if (std::isnan(error)) error = std::numeric_limits<double>::infinity();
     if (worst.empty() || error > max_error) {
@@ -52,8 +57,11 @@ struct gradient_check_result {
 /// differences, and `grad` is where the function under test accumulates its gradient (a
 /// parameter's value and gradient, for instance).
 struct gradient_target {
+  /// The value to perturb (restored after each step).
   matrix<double>* value;
+  /// Where the function under test accumulates the analytic gradient; check_gradients zeroes it first.
   matrix<double>* grad;
+  /// Label used in gradient_check_result::worst.
   std::string name;
 };
 

@@ -64,11 +64,13 @@ inline shape broadcast_shape(const char* op, shape a, shape b) {
   return {dim(a.rows, b.rows), dim(a.cols, b.cols)};
 }
 
-/// Throws shape_error unless x (a matrix or a var) has `width` columns.
+/// Throws shape_error unless x (a matrix or a var) has `width` columns:
+/// "<who>: expected <width> <what>, got a RxC input".
 template <class Value>
-void check_width(const std::string& who, const Value& x, index_t width) {
+void check_width(const std::string& who, const Value& x, index_t width, const char* what = "features") {
   if (x.cols() != width) {
-    throw shape_error(who + ": expected " + std::to_string(width) + " features, got a " + format_shape(x) + " input");
+    throw shape_error(who + ": expected " + std::to_string(width) + " " + what + ", got a " + format_shape(x) +
+                      " input");
   }
 }
 

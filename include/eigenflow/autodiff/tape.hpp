@@ -27,32 +27,45 @@ class tape;
 /// write it; users only see `var`.
 template <class Scalar>
 struct tape_node {
+  /// Writable view of rows×cols entries in the arena.
   using map_type = Eigen::Map<matrix<Scalar>>;
+  /// Read-only view of rows×cols entries.
   using const_map_type = Eigen::Map<const matrix<Scalar>>;
+  /// Backward rule: adds this node's adjoint, through the op's derivative, into its operands' adjoints.
   using backward_fn = void (*)(const tape_node&, tape<Scalar>&);
+  /// Operands that fit in `inputs`; record_many stores more in index_args.
   static constexpr int max_inputs = 3;
 
+  /// The value, rows×cols, column-major.
   const Scalar* value_data = nullptr;
-  Scalar* output_data = nullptr;   // the same storage, writable: null for a view of a caller's value
-  Scalar* adjoint_data = nullptr;  // null when no gradient flows through this node
+  Scalar* output_data = nullptr;   ///< the same storage, writable: null for a view of a caller's value
+  Scalar* adjoint_data = nullptr;  ///< null when no gradient flows through this node
+  /// Number of rows of the value (and of the adjoint).
   index_t rows = 0;
+  /// Number of columns of the value (and of the adjoint).
   index_t cols = 0;
-  backward_fn backward = nullptr;  // null for leaves
+  backward_fn backward = nullptr;  ///< null for leaves
+  /// Node ids of up to max_inputs operands; −1 where unused.
   std::int32_t inputs[max_inputs] = {-1, -1, -1};
-  Scalar scalar_arg = 0;           // op-specific: a scale, a shift, an exponent
-  index_t int_args[2] = {0, 0};      // op-specific: an offset, a count
-  const index_t* index_args = nullptr;  // op-specific: gather indices, extra operand ids (arena)
+  Scalar scalar_arg = 0;           ///< op-specific: a scale, a shift, an exponent
+  index_t int_args[2] = {0, 0};      ///< op-specific: an offset, a count
+  const index_t* index_args = nullptr;  ///< op-specific: gather indices, extra operand ids (arena)
+  /// Number of entries in index_args.
   index_t index_count = 0;
-  bool adjoint_is_external = false;  // a leaf whose adjoint is a caller's gradient buffer
+  bool adjoint_is_external = false;  ///< a leaf whose adjoint is a caller's gradient buffer
 
+  /// True when a gradient flows through this node (it has an adjoint).
   bool needs_grad() const { return adjoint_data != nullptr; }
+  /// The value, read only.
   const_map_type value() const { return const_map_type(value_data, rows, cols); }
   /// The value to fill, for the op that recorded this node (never a view of a caller's data).
   map_type output() const {
     if (output_data == nullptr) throw value_error("tape: the value of a view of caller data is read only");
     return map_type(output_data, rows, cols);
   }
+  /// The adjoint; only valid when needs_grad().
   map_type adjoint() const { return map_type(adjoint_data, rows, cols); }
+  /// {rows, cols}.
   detail::shape shape() const { return {rows, cols}; }
 };
 
@@ -65,25 +78,36 @@ struct tape_node {
 template <class Scalar>
 class var {
  public:
+  /// The element type, float or double.
   using scalar_type = Scalar;
+  /// Writable view of the value or adjoint (see tape_node).
   using map_type = Eigen::Map<matrix<Scalar>>;
+  /// Read-only view of the value (see tape_node).
   using const_map_type = Eigen::Map<const matrix<Scalar>>;
 
   var() = default;
+  /// Handle to node `id` of `owner`; tapes make these, users rarely do.
   var(tape<Scalar>* owner, std::int32_t id) : tape_(owner), id_(id) {}
 
+  /// True for a default-constructed var (on no tape).
   bool is_null() const { return tape_ == nullptr; }
   /// The tape this value is on; throws value_error for a null var.
   tape<Scalar>& owner() const {
     if (tape_ == nullptr) throw value_error("operand is a null var (default-constructed, on no tape)");
     return *tape_;
   }
+  /// Index of the node on its tape (−1 when null).
   std::int32_t id() const { return id_; }
 
+  /// The node this var refers to (for op implementers).
   const tape_node<Scalar>& node() const { return owner().node_at(id_); }
+  /// Number of rows of the value.
   index_t rows() const { return node().rows; }
+  /// Number of columns of the value.
   index_t cols() const { return node().cols; }
+  /// {rows, cols} of the value.
   detail::shape shape() const { return node().shape(); }
+  /// True when a gradient flows through this value (some leaf it depends on wants one).
   bool needs_grad() const { return node().needs_grad(); }
 
   /// The value, read only (valid until the tape is cleared): a constant view shows the caller's
@@ -124,8 +148,11 @@ class tape {
   static_assert(std::is_floating_point_v<Scalar>, "tape<Scalar>: Scalar is float or double");
 
  public:
+  /// The element type, float or double.
   using scalar_type = Scalar;
+  /// The node type this tape stores.
   using node_type = tape_node<Scalar>;
+  /// Backward rule of a node (see tape_node::backward_fn).
   using backward_fn = typename node_type::backward_fn;
 
   tape() = default;
@@ -144,6 +171,7 @@ class tape {
   /// a forward-only pass (an ODE right-hand side in plain values) skips allocating and zeroing
   /// them. Takes effect for leaves recorded afterwards; clear() keeps the setting.
   void set_gradients_enabled(bool enabled) { gradients_enabled_ = enabled; }
+  /// Whether variable() and leaf() currently record gradient-carrying leaves (the default).
   bool gradients_enabled() const { return gradients_enabled_; }
 
   /// A view of a caller's value whose gradient is added into `grad` by backward (no copies).
@@ -230,10 +258,12 @@ class tape {
 
   /// Mutable access to a node just recorded, to set its arguments.
   node_type& node_at(std::int32_t id) { return nodes_[static_cast<std::size_t>(id)]; }
+  /// Read-only access to node `id` (what a backward rule reads its operands from).
   const node_type& node_at(std::int32_t id) const { return nodes_[static_cast<std::size_t>(id)]; }
 
   /// Scratch storage valid until clear() (for op arguments such as gather indices).
   Scalar* allocate_scalars(index_t n) { return arena_.allocate(static_cast<std::size_t>(n)); }
+  /// As allocate_scalars, for n indices.
   index_t* allocate_indices(index_t n) { return index_arena_.allocate(static_cast<std::size_t>(n)); }
 
   // ---- reverse pass ------------------------------------------------------------------------
@@ -286,6 +316,7 @@ class tape {
     last_seeded_ = -1;
   }
 
+  /// Number of nodes recorded since the last clear().
   std::size_t size() const { return nodes_.size(); }
   /// Bytes of value/adjoint storage held (used or not), for capacity planning.
   std::size_t arena_bytes() const { return arena_.capacity() * sizeof(Scalar); }

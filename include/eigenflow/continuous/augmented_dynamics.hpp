@@ -27,23 +27,27 @@ namespace eigenflow::continuous {
 
 /// The columns of the augmented state: z (D), ℓ, then the regularizers that are on.
 struct augmented_layout {
-  index_t dim = 0;
-  bool kinetic = false;
-  bool jacobian = false;
+  index_t dim = 0;        ///< D, the width of z
+  bool kinetic = false;   ///< whether the state carries E, the kinetic-energy integral
+  bool jacobian = false;  ///< whether the state carries F, the Jacobian Frobenius-norm integral
 
+  /// Column of ℓ, the log-density change.
   index_t trace_column() const { return dim; }
+  /// Column of E (meaningful only when `kinetic` is on).
   index_t kinetic_column() const { return dim + 1; }
+  /// Column of F (meaningful only when `jacobian` is on).
   index_t jacobian_column() const { return dim + 1 + (kinetic ? 1 : 0); }
+  /// Columns of the state: D + 1 + one per regularizer that is on.
   index_t columns() const { return dim + 1 + (kinetic ? 1 : 0) + (jacobian ? 1 : 0); }
 };
 
 /// The four integrands on a tape (null when not needed).
 template <class Scalar>
 struct augmented_terms {
-  var<Scalar> f;          // B × D
-  var<Scalar> trace;      // B × 1: Σ_k v_kᵀ J v_k
-  var<Scalar> kinetic;    // B × 1: ‖f‖²
-  var<Scalar> frobenius;  // B × 1: Σ_k ‖J v_k‖²
+  var<Scalar> f;          ///< B × D
+  var<Scalar> trace;      ///< B × 1: Σ_k v_kᵀ J v_k
+  var<Scalar> kinetic;    ///< B × 1: ‖f‖²
+  var<Scalar> frobenius;  ///< B × 1: Σ_k ‖J v_k‖²
 };
 
 /// The augmented right-hand side for one batch with fixed probes and context.
@@ -55,13 +59,19 @@ struct augmented_terms {
 template <class Scalar>
 class augmented_dynamics {
  public:
-  using plain = matrix<Scalar>;
-  using state = vector<Scalar>;
-  using ref = Eigen::Ref<state>;
-  using const_ref = Eigen::Ref<const state>;
+  using plain = matrix<Scalar>;               ///< a plain matrix: rows are samples
+  using state = vector<Scalar>;               ///< the augmented state, B × columns stored column-major as a vector
+  using ref = Eigen::Ref<state>;              ///< a writable view of a state
+  using const_ref = Eigen::Ref<const state>;  ///< a read-only view of a state
 
-  /// @param scratch  a tape to evaluate on (cleared on every call), so that its storage outlives
-  ///                 this batch; by default the object owns one.
+  /// @param f           the dynamics; must outlive this object.
+  /// @param probes      the probe directions for this batch (probes.rows samples of width D); must
+  ///                    outlive this object.
+  /// @param c           the batch's context, copied (once per probe).
+  /// @param layout      the columns of the state; layout.dim must be the probes' width.
+  /// @param parameters  the parameters vjp() differentiates with respect to, in the order of a_theta.
+  /// @param scratch     a tape to evaluate on (cleared on every call), so that its storage outlives
+  ///                    this batch; by default the object owns one.
   augmented_dynamics(const dynamics<Scalar>& f, const probe_set<Scalar>& probes, const context<plain>& c,
                      augmented_layout layout, nn::parameter_list<Scalar> parameters = {},
                      tape<Scalar>* scratch = nullptr)
@@ -80,9 +90,13 @@ class augmented_dynamics {
   /// a record whose backward pass runs after this object is gone (cnf::log_prob on the tape).
   void copy_constants_to_tape() { copy_constants_ = true; }
 
+  /// B, the number of samples.
   index_t rows() const { return rows_; }
+  /// The columns of the state.
   const augmented_layout& layout() const { return layout_; }
+  /// Length of the state vector: B × columns.
   index_t state_size() const { return rows_ * layout_.columns(); }
+  /// Number of scalar parameters that vjp() differentiates with respect to (the length of a_theta).
   index_t parameter_count() const { return parameters_.count(); }
 
   /// Records the integrands at (z, t) on z's tape.

@@ -18,14 +18,17 @@ namespace eigenflow::continuous {
 
 /// The built-in dynamics networks.
 enum class dynamics_kind {
-  concat_squash,  // ConcatSquash layers: t gates and shifts every layer (FFJORD's default)
-  time_mlp,       // an MLP on [z, t]
+  concat_squash,  ///< ConcatSquash layers: t gates and shifts every layer (FFJORD's default)
+  time_mlp,       ///< an MLP on [z, t]
 };
 
+/// The names of the dynamics networks, for parsing and printing.
 inline constexpr auto dynamics_kind_names = std::to_array<enum_name<dynamics_kind>>(
     {{dynamics_kind::concat_squash, "concat_squash"}, {dynamics_kind::time_mlp, "time_mlp"}});
 
+/// The network's name ("concat_squash" or "time_mlp").
 inline std::string to_string(dynamics_kind k) { return std::string(name_of(dynamics_kind_names, k)); }
+/// The network named `name`; throws value_error for an unknown name.
 inline dynamics_kind parse_dynamics_kind(std::string_view name) {
   return parse_enum(dynamics_kind_names, name, "dynamics");
 }
@@ -34,9 +37,9 @@ inline dynamics_kind parse_dynamics_kind(std::string_view name) {
 /// ConcatSquash 64-64-64 with tanh, dopri5 at atol = rtol = 1e-5, end time 0.5 learned, adjoint
 /// gradients; exact trace for evaluation.
 struct continuous_flow_spec {
-  dynamics_kind dynamics = dynamics_kind::concat_squash;
-  dynamics_options network{};
-  cnf_options model{};
+  dynamics_kind dynamics = dynamics_kind::concat_squash;  ///< which network f is
+  dynamics_options network{};                             ///< the network's widths, activation and condition
+  cnf_options model{};                                    ///< trace, solvers, gradient method, end time, regularizers
 };
 
 /// A dynamics network of the given kind for z of width dim.

@@ -36,39 +36,53 @@ namespace eigenflow::continuous {
 
 /// How training gradients are computed.
 enum class gradient_method {
-  adjoint,   // backward adjoint solve: memory independent of the number of steps
-  backprop,  // replay the accepted steps on the tape: the exact gradient of the discretized solve
+  adjoint,   ///< backward adjoint solve: memory independent of the number of steps
+  backprop,  ///< replay the accepted steps on the tape: the exact gradient of the discretized solve
 };
 
+/// The names of the gradient methods, for parsing and printing.
 inline constexpr auto gradient_method_names = std::to_array<enum_name<gradient_method>>(
     {{gradient_method::adjoint, "adjoint"}, {gradient_method::backprop, "backprop"}});
 
+/// The method's name ("adjoint" or "backprop").
 inline std::string to_string(gradient_method g) { return std::string(name_of(gradient_method_names, g)); }
+/// The method named `name`; throws value_error for an unknown name.
 inline gradient_method parse_gradient_method(std::string_view name) {
   return parse_enum(gradient_method_names, name, "gradient method");
 }
 
+/// The settings of a cnf: trace estimators, solvers, gradient method, end time and regularizers.
 struct cnf_options {
-  trace_estimator training_trace = trace_estimator::exact;  // hutchinson: FFJORD
+  trace_estimator training_trace = trace_estimator::exact;  ///< trace in training; hutchinson: FFJORD
   /// Evaluation (log_prob, forward, inverse): exact by default, as reported test NLLs should be.
   /// Hutchinson evaluation draws its noise from a fixed seed, so it is repeatable.
   trace_estimator evaluation_trace = trace_estimator::exact;
+  /// Distribution of the Hutchinson probes (training and evaluation).
   noise_kind noise = noise_kind::gaussian;
+  /// Solver of accumulate_gradient()'s forward solve (and of the adjoint's backward solve).
   ode::solver_options training_solver{};
+  /// Solver of log_prob, forward, inverse, sample and trajectory.
   ode::solver_options evaluation_solver{};
+  /// How accumulate_gradient() differentiates the solve.
   gradient_method gradient = gradient_method::adjoint;
   /// Adjoint only: parameter adjoints left out of the backward step-size norm.
   bool seminorm = false;
+  /// T, the data time (the base is at t = 0); must be positive. The starting value when learned.
   double end_time = 0.5;
+  /// Learn T = τ² as a parameter (FFJORD); otherwise T stays fixed.
   bool learn_end_time = true;
   /// RNODE weights: loss = NLL + kinetic_weight·∫‖f‖² dt + jacobian_weight·∫‖J ε‖² dt. They
   /// make the dynamics easier to solve (fewer evaluations) with a fixed end time, as RNODE uses;
   /// with learn_end_time the kinetic penalty (∝ 1/T for a given transport) mostly pushes T up.
   /// Their integrals are left out of the step-size error norm.
   double kinetic_weight = 0;
+  /// Weight of the Jacobian Frobenius penalty (see kinetic_weight).
   double jacobian_weight = 0;
 };
 
+/// Continuous normalizing flow: a base density at t = 0 carried to the data at t = T by
+/// dz/dt = f(z, t [, c]).
+///
 /// @tparam Scalar float or double.
 ///
 /// @code
@@ -85,9 +99,13 @@ struct cnf_options {
 template <class Scalar>
 class cnf {
  public:
+  /// float or double.
   using scalar_type = Scalar;
+  /// A plain matrix: rows are samples.
   using plain = matrix<Scalar>;
 
+  /// Takes ownership of the base density (at t = 0) and of the dynamics; their widths must match.
+  /// Throws value_error for invalid options.
   cnf(std::unique_ptr<distributions::distribution<Scalar>> base, std::unique_ptr<dynamics<Scalar>> f,
       cnf_options options = {})
       : base_(std::move(base)), f_(std::move(f)), options_(options) {
@@ -99,17 +117,24 @@ class cnf {
     tau_ = nn::parameter<Scalar>("end_time.sqrt", plain::Constant(1, 1, static_cast<Scalar>(std::sqrt(options_.end_time))));
     params_ = collect_parameters();
   }
+  /// A deep copy (base and dynamics cloned), with fresh tapes.
   cnf(const cnf& o)  // fresh tapes
       : base_(o.base_->clone()), f_(o.f_->clone()), options_(o.options_), tau_(o.tau_), params_(collect_parameters()) {}
+  /// Replaces this model with a deep copy of `o`.
   cnf& operator=(const cnf& o) {
     cnf copy(o);
     *this = std::move(copy);
     return *this;
   }
-  // τ lives in the object itself: a moved cnf lists its own.
+  // τ lives in the object itself: the moved list is pointed at this object's τ (the base's and
+  // the dynamics' parameters live on the heap and move with their pointers).
+  /// Takes over o's base, dynamics, τ and tapes; `o` is left empty.
   cnf(cnf&& o) noexcept
       : base_(std::move(o.base_)), f_(std::move(o.f_)), options_(o.options_), tau_(std::move(o.tau_)),
-        last_stats_(o.last_stats_), work_(std::move(o.work_)), params_(collect_parameters()) {}
+        last_stats_(o.last_stats_), work_(std::move(o.work_)), params_(std::move(o.params_)) {
+    params_.retarget(o.tau_, tau_);
+  }
+  /// Takes over o's base, dynamics, τ and tapes; `o` is left empty.
   cnf& operator=(cnf&& o) noexcept {
     base_ = std::move(o.base_);
     f_ = std::move(o.f_);
@@ -117,7 +142,8 @@ class cnf {
     tau_ = std::move(o.tau_);
     last_stats_ = o.last_stats_;
     work_ = std::move(o.work_);
-    params_ = collect_parameters();
+    params_ = std::move(o.params_);
+    params_.retarget(o.tau_, tau_);
     return *this;
   }
 
@@ -279,11 +305,16 @@ class cnf {
 
   /// Base parameters, dynamics parameters, then τ (T = τ²) when the end time is learned.
   nn::parameter_list<Scalar> parameters() { return params_; }
+  /// The same parameters, read only.
   nn::const_parameter_list<Scalar> parameters() const { return params_; }
 
+  /// T = τ², the data time (the current value when it is learned).
   Scalar end_time() const { return tau_.value(0, 0) * tau_.value(0, 0); }
+  /// D: the width of a sample.
   index_t dim() const { return f_->dim(); }
+  /// The context log_prob() and sample() need (that of the dynamics).
   condition_spec condition() const { return f_->condition(); }
+  /// The current settings.
   const cnf_options& options() const { return options_; }
   /// Change solver / trace / regularizer settings (e.g. a tighter solver for evaluation).
   void set_options(const cnf_options& o) {
@@ -293,7 +324,9 @@ class cnf {
     if (!keep_time) tau_.value(0, 0) = static_cast<Scalar>(std::sqrt(o.end_time));
     params_ = collect_parameters();  // τ joins or leaves the list with learn_end_time
   }
+  /// The dynamics f.
   const dynamics<Scalar>& dynamics_function() const { return *f_; }
+  /// The base density, at t = 0.
   const distributions::distribution<Scalar>& base() const { return *base_; }
   /// What the last evaluation call (log_prob, forward, inverse, sample, trajectory) cost.
   const ode::solve_stats& last_solve() const { return last_stats_; }

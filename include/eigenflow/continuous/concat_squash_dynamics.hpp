@@ -26,6 +26,8 @@ namespace eigenflow::continuous {
 template <class Scalar>
 class concat_squash_dynamics : public dynamics_base<concat_squash_dynamics<Scalar>, Scalar> {
  public:
+  /// f on z of width `dim`, its layers as `opts` says (checked: value_error otherwise); `name`
+  /// prefixes the parameter names.
   concat_squash_dynamics(index_t dim, random_engine& rng, dynamics_options opts = {}, std::string name = "dynamics")
       : input_(name, dim, opts, rng), activation_(opts.hidden_activation) {
     const std::vector<index_t> widths = input_.widths(dim);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "eigenflow/autodiff/dual.hpp"
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/autodiff/tape.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/density/context.hpp"
@@ -31,15 +32,17 @@ namespace eigenflow::continuous {
 template <class Scalar>
 class dynamics {
  public:
-  using plain = matrix<Scalar>;
-  using taped = var<Scalar>;
-  using tangent = dual<Scalar>;
+  using plain = matrix<Scalar>;  ///< Plain values: z (rows are samples) and t (1x1).
+  using taped = var<Scalar>;     ///< Values recorded on the autodiff tape.
+  using tangent = dual<Scalar>;  ///< (primal, tangent) pairs on the tape, for Jacobian-vector products.
 
   virtual ~dynamics() = default;
 
   /// z: batch × D; t: 1x1. Returns batch × D.
   virtual plain operator()(const plain& z, const plain& t, const context<plain>& c) const = 0;
+  /// The same on the tape, so that gradients flow to the parameters, z and t.
   virtual taped operator()(const taped& z, const taped& t, const context<taped>& c) const = 0;
+  /// The same on (primal, tangent) pairs: the tangent of the result is ∂f/∂z·ż + ∂f/∂t·ṫ.
   virtual tangent operator()(const tangent& z, const tangent& t, const context<tangent>& c) const = 0;
 
   /// D: the width of z.
@@ -53,6 +56,7 @@ class dynamics {
   /// One line naming the network and its settings.
   virtual std::string describe() const = 0;
 
+  /// The trainable parameters, in the order collect_parameters() appends them.
   nn::parameter_list<Scalar> parameters() { return nn::parameters_of<Scalar>(*this); }
 };
 
@@ -64,11 +68,15 @@ class dynamics_base : public dynamics<Scalar> {
   using typename dynamics<Scalar>::taped;
   using typename dynamics<Scalar>::tangent;
 
+  /// dz/dt (batch × D) from Derived::apply.
   plain operator()(const plain& z, const plain& t, const context<plain>& c) const override { return self().apply(z, t, c); }
+  /// dz/dt on the tape, from Derived::apply.
   taped operator()(const taped& z, const taped& t, const context<taped>& c) const override { return self().apply(z, t, c); }
+  /// dz/dt with its tangent, from Derived::apply.
   tangent operator()(const tangent& z, const tangent& t, const context<tangent>& c) const override {
     return self().apply(z, t, c);
   }
+  /// A deep copy, made with Derived's copy constructor.
   std::unique_ptr<dynamics<Scalar>> clone() const override { return std::make_unique<Derived>(self()); }
 
  private:
@@ -81,12 +89,9 @@ class dynamics_base : public dynamics<Scalar> {
 template <class Value>
 void check_dynamics_input(const std::string& who, index_t dim, const condition_spec& condition, const Value& z,
                           const Value& t, const context<Value>& c) {
-  if (z.cols() != dim) {
-    throw shape_error(who + ": z must have " + std::to_string(dim) + " columns, got a " + std::to_string(z.rows()) +
-                      "x" + std::to_string(z.cols()) + " value");
-  }
+  eigenflow::detail::check_width(who, z, dim, "columns of z");
   if (t.rows() != 1 || t.cols() != 1) {
-    throw shape_error(who + ": t must be 1x1, got " + std::to_string(t.rows()) + "x" + std::to_string(t.cols()));
+    throw shape_error(who + ": t must be 1x1, got " + eigenflow::detail::format_shape(t));
   }
   check_context(who, condition, c, z.rows());
 }

@@ -48,6 +48,8 @@ template <class Scalar, class F>
   requires dynamics_functor<F, Scalar>
 class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scalar> {
  public:
+  /// Wraps `f` as dz/dt on R^dim. `description` names it in describe() and in error messages; a
+  /// conditional `condition` needs a functor that takes the context.
   functor_dynamics(index_t dim, F f, std::string description = "functor", condition_spec condition = {})
       : f_(std::move(f)), dim_(dim), description_(std::move(description)), condition_(condition) {
     if (dim_ < 1) throw value_error(description_ + ": the state dimension must be positive, got " + std::to_string(dim_));
@@ -58,6 +60,7 @@ class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scala
     }
   }
 
+  /// Checks the input, calls the functor and checks that its output is batch × D.
   template <class Value>
   Value apply(const Value& z, const Value& t, const context<Value>& c) const {
     check_dynamics_input(description_, dim_, condition_, z, t, c);
@@ -79,7 +82,9 @@ class functor_dynamics : public dynamics_base<functor_dynamics<Scalar, F>, Scala
   /// The description given at construction.
   std::string describe() const override { return description_; }
 
+  /// The wrapped functor.
   const F& functor() const { return f_; }
+  /// The wrapped functor, mutable (to set its parameters, for instance).
   F& functor() { return f_; }
 
  private:

@@ -25,6 +25,8 @@ namespace eigenflow::continuous {
 template <class Scalar>
 class time_mlp_dynamics : public dynamics_base<time_mlp_dynamics<Scalar>, Scalar> {
  public:
+  /// f on z of width `dim`, its layers as `opts` says (checked: value_error otherwise); `name`
+  /// prefixes the parameter names.
   time_mlp_dynamics(index_t dim, random_engine& rng, dynamics_options opts = {}, std::string name = "dynamics")
       : input_(name, dim, opts, rng),
         net_(name + ".net", input_.widths(dim + 1), rng, {.hidden_activation = opts.hidden_activation}) {}

@@ -18,22 +18,23 @@
 
 namespace eigenflow::data {
 
-inline constexpr index_t digits_pixels = 64;
-inline constexpr index_t digits_classes = 10;
-inline constexpr index_t digits_levels = 17;  // pixel values 0..16
-inline constexpr index_t digits_train_rows = 1500;  // the first rows; the rest is the test split
+inline constexpr index_t digits_pixels = 64;        ///< pixels per image (8 × 8)
+inline constexpr index_t digits_classes = 10;       ///< digit classes, 0..9
+inline constexpr index_t digits_levels = 17;        ///< pixel values 0..16
+inline constexpr index_t digits_train_rows = 1500;  ///< the first rows; the rest is the test split
 
 /// Pixels (one image per row, 64 integer values stored as Scalar) and labels 0..9.
 template <class Scalar>
 struct labeled_images {
-  matrix<Scalar> pixels;
-  std::vector<index_t> labels;
+  matrix<Scalar> pixels;        ///< one image per row, 64 columns
+  std::vector<index_t> labels;  ///< the digit of each row
 };
 
+/// The digits, split into training and test images.
 template <class Scalar>
 struct digits_split {
-  labeled_images<Scalar> train;
-  labeled_images<Scalar> test;
+  labeled_images<Scalar> train;  ///< the first digits_train_rows images
+  labeled_images<Scalar> test;   ///< the remaining images
 };
 
 /// Reads the digits CSV and splits it: the first digits_train_rows rows train, the rest test.

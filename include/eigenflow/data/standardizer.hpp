@@ -7,11 +7,14 @@
 #include <cmath>
 #include <string>
 
+#include "eigenflow/autodiff/shape_check.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
 
 namespace eigenflow::data {
 
+/// Per-feature standardization w = (x − μ) / σ, a fixed affine map with a known log-determinant.
+///
 /// @tparam Scalar float or double.
 ///
 /// @code
@@ -48,8 +51,11 @@ class standardizer {
     return standardizer(mean, scale);
   }
 
+  /// D: the number of features.
   index_t dim() const { return mean_.size(); }
+  /// μ, 1 × D.
   const row_vector<Scalar>& mean() const { return mean_; }
+  /// σ, 1 × D (all positive).
   const row_vector<Scalar>& scale() const { return scale_; }
 
   /// w = (x − μ) / σ, row by row.
@@ -75,10 +81,10 @@ class standardizer {
 
  private:
   void check(const matrix<Scalar>& x, const char* what) const {
-    if (x.cols() != dim()) {
-      throw shape_error(std::string("standardizer::") + what + ": expected " + std::to_string(dim()) + " features, got " +
-                        std::to_string(x.cols()));
-    }
+    if (x.cols() == dim()) return;
+    std::string who = "standardizer::";  // appended, not "literal" + what: GCC 12 warns falsely on that
+    who += what;
+    eigenflow::detail::check_width(who, x, dim());
   }
 
   row_vector<Scalar> mean_;

@@ -19,20 +19,26 @@ namespace eigenflow {
 /// @tparam Value the value type of the batch (matrix, var); features are of the same type.
 template <class Value>
 struct context {
+  /// Class ids, one per sample (row); empty when there are none. Not owned.
   std::span<const index_t> labels{};
+  /// Context matrix, one row per sample; null when there is none. Not owned.
   const Value* features = nullptr;
 
+  /// True when class ids are given.
   bool has_labels() const { return !labels.empty(); }
+  /// True when a context matrix is given.
   bool has_features() const { return features != nullptr; }
 };
 
 /// What a transform (or flow) needs as context: nothing, class ids in [0, classes), and/or a
 /// context matrix of `features` columns.
 struct condition_spec {
-  index_t classes = 0;   // 0: no labels
-  index_t features = 0;  // 0: no context matrix
+  index_t classes = 0;   ///< Number of classes; 0: no labels
+  index_t features = 0;  ///< Columns of the context matrix; 0: no context matrix
 
+  /// True when no context is needed at all.
   bool unconditional() const { return classes == 0 && features == 0; }
+  /// Equal when both fields are.
   friend bool operator==(const condition_spec&, const condition_spec&) = default;
 };
 

@@ -27,8 +27,12 @@ class context_encoder {
 
   /// Columns the encoding adds to the input.
   index_t extra_features() const { return (embedding_ ? embedding_->dim() : 0) + spec_.features; }
+  /// The context this encoder expects.
   const condition_spec& spec() const { return spec_; }
 
+  /// x_a with the class embedding of c.labels and then c's features appended as columns (each when the
+  /// spec asks for it): batch × (x_a.cols() + extra_features()). Returns x_a unchanged when the spec is
+  /// unconditional; otherwise throws as check_context does when c does not match the spec.
   template <class Value>
   Value encode(const Value& x_a, const context<Value>& c) const {
     if (spec_.unconditional()) return x_a;
@@ -39,6 +43,7 @@ class context_encoder {
     return out;
   }
 
+  /// Appends the class embedding's table, if there is one.
   void collect_parameters(nn::parameter_list<Scalar>& list) {
     if (embedding_) embedding_->collect_parameters(list);
   }

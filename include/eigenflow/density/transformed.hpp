@@ -7,7 +7,9 @@ namespace eigenflow {
 /// An output of a bijection and the log-determinant of its Jacobian, per sample (batch×1).
 template <class Value>
 struct transformed {
+  /// The output, batch × features.
   Value value;
+  /// log |det ∂output/∂input| per sample, batch × 1.
   Value log_det;
 };
 

@@ -19,6 +19,9 @@
 // MPI_Abort itself, as `eigenflow train` does.)
 #pragma once
 
+/// @namespace eigenflow::distributed
+/// MPI: data-parallel training across processes and machines (the optional eigenflow::mpi component).
+
 #include <mpi.h>
 
 #include <cstdint>
@@ -61,6 +64,8 @@ inline bool launched_by_mpi() {
 /// if MPI is already initialized (and then leaves finalizing to whoever initialized it).
 class mpi_session {
  public:
+  /// Initializes MPI with main's arguments (MPI may remove its own from them). Throws
+  /// parallel::distributed_error if MPI fails or cannot be used beside threads.
   mpi_session(int& argc, char**& argv) {
     int initialized = 0;
     detail::check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
@@ -91,6 +96,7 @@ class mpi_session {
 /// whose errors are returned and thrown rather than aborting the job).
 class mpi_group final : public parallel::process_group {
  public:
+  /// The processes of `comm` (duplicated, so its traffic stays apart from the caller's).
   explicit mpi_group(MPI_Comm comm = MPI_COMM_WORLD) {
     detail::check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
     detail::check_mpi(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
@@ -126,6 +132,7 @@ class mpi_group final : public parallel::process_group {
     return both[0] == ~both[1];
   }
 
+  /// The private duplicate communicator (for MPI calls of the caller's own).
   MPI_Comm communicator() const { return comm_; }
 
  private:

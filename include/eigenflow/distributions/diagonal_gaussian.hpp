@@ -14,9 +14,11 @@
 
 namespace eigenflow::distributions {
 
+/// N(μ, diag(σ²)) with learnable μ and log σ (each 1×D), starting at N(0, I).
 template <class Scalar>
 class diagonal_gaussian : public distribution_base<diagonal_gaussian<Scalar>, Scalar> {
  public:
+  /// Parameters name.mean (μ) and name.log_std (log σ), both zero; throws value_error unless dim ≥ 1.
   diagonal_gaussian(const std::string& name, index_t dim)
       : mean_(name + ".mean", matrix<Scalar>::Zero(1, dim)), log_std_(name + ".log_std", matrix<Scalar>::Zero(1, dim)) {
     if (dim < 1) throw value_error(name + ": dimension must be positive");

@@ -14,13 +14,16 @@
 
 namespace eigenflow::distributions {
 
+/// The standard normal N(0, I) in D dimensions; no parameters.
 template <class Scalar>
 class standard_normal : public distribution_base<standard_normal<Scalar>, Scalar> {
  public:
+  /// N(0, I) over `dim` features; throws value_error unless dim ≥ 1.
   explicit standard_normal(index_t dim) : dim_(dim) {
     if (dim < 1) throw value_error("standard_normal: dimension must be positive");
   }
 
+  /// −½‖z‖² − (D/2) log 2π per row, for z of shape batch × D (any value type); batch × 1.
   template <class Value>
   Value log_prob_impl(const Value& z) const {
     detail::check_width("standard_normal", z, dim_);

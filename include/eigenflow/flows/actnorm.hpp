@@ -16,9 +16,15 @@
 
 namespace eigenflow::flows {
 
+/// Activation normalization (Glow): y = (x − μ) ⊙ exp(−ρ) with a learned per-feature shift μ and
+/// log-scale ρ, both 1×D. Starts as the identity until initialize() fits it to a batch.
+///
+/// @tparam Scalar float or double.
 template <class Scalar>
 class actnorm : public transform_base<actnorm<Scalar>, Scalar> {
  public:
+  /// `name` prefixes the parameter names (name.loc, name.log_scale); `min_std` floors the standard
+  /// deviation that initialize() divides by.
   actnorm(const std::string& name, index_t dim, Scalar min_std = Scalar(1e-3))
       : loc_(name + ".loc", matrix<Scalar>::Zero(1, dim)),
         log_scale_(name + ".log_scale", matrix<Scalar>::Zero(1, dim)),
@@ -27,12 +33,14 @@ class actnorm : public transform_base<actnorm<Scalar>, Scalar> {
     if (!(min_std > 0)) throw value_error(name + ": actnorm min_std must be positive");
   }
 
+  /// y = (x − μ) ⊙ exp(−ρ); the log-det −Σ ρ is the same for every row.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
     detail::check_width("actnorm", x, dim());
     const Value rho = nn::lift(log_scale_, x);
     return {mul(sub(x, nn::lift(loc_, x)), exp(neg(rho))), broadcast_to(neg(sum(rho)), x.rows(), 1)};
   }
+  /// x = y ⊙ exp(ρ) + μ; the log-det Σ ρ is the same for every row.
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
     detail::check_width("actnorm", y, dim());
@@ -51,6 +59,7 @@ class actnorm : public transform_base<actnorm<Scalar>, Scalar> {
     initialized_ = true;
     return this->forward(x, c).value;
   }
+  /// Whether initialize() has run on this layer (or on the layer it was copied from).
   bool initialized() const { return initialized_; }
 
   index_t dim() const override { return loc_.value.cols(); }

@@ -80,6 +80,7 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
     }
   }
 
+  /// A deep copy: the conditioner is cloned.
   affine_coupling(const affine_coupling& other)
       : transform_base<affine_coupling<Scalar>, Scalar>(other),
         dim_(other.dim_),
@@ -90,6 +91,7 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
         bound_(other.bound_) {}
   affine_coupling& operator=(const affine_coupling&) = delete;
 
+  /// y_A = x_A, y_B = x_B ⊙ exp(s) + t with (s, t) from x_A; the log-det is Σ s, one per row.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>& c) const {
     detail::check_width("affine_coupling", x, dim_);
@@ -99,6 +101,7 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
     return {gather_cols(concat(x_a, y_b), std::span<const index_t>(restore_)), sum_rows(s)};
   }
 
+  /// x_A = y_A, x_B = (y_B − t) ⊙ exp(−s) with (s, t) from y_A; the log-det is −Σ s, one per row.
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>& c) const {
     detail::check_width("affine_coupling", y, dim_);
@@ -116,7 +119,9 @@ class affine_coupling : public transform_base<affine_coupling<Scalar>, Scalar> {
            ", bound=" + std::to_string(static_cast<double>(bound_)) + ", " + net_->describe() + ")";
   }
 
+  /// The indices of B, the transformed features, in increasing order.
   const std::vector<index_t>& transformed_features() const { return transformed_; }
+  /// The conditioner that maps x_A to the scale and shift.
   const conditioner<Scalar>& net() const { return *net_; }
 
  private:

@@ -47,14 +47,14 @@ namespace eigenflow::flows {
 
 /// Hyperparameters of attention_conditioner.
 struct attention_conditioner_options {
-  index_t d_model = 16;            // token width
-  index_t heads = 2;
-  index_t head_dim = 8;
-  index_t tokens_per_feature = 0;  // 0: enough for at least 4 data tokens, ⌈4 / |A|⌉
-  index_t mlp_hidden = 32;         // the block's MLP width
-  activation hidden_activation = activation::tanh;  // token nonlinearity φ and the block's MLP
-  condition_spec condition{};      // what the coupling is conditioned on
-  index_t embedding_dim = 8;       // class-embedding width, for condition.classes > 0
+  index_t d_model = 16;            ///< token width
+  index_t heads = 2;               ///< attention heads
+  index_t head_dim = 8;            ///< width of each head's queries, keys and values
+  index_t tokens_per_feature = 0;  ///< 0: enough for at least 4 data tokens, ⌈4 / |A|⌉
+  index_t mlp_hidden = 32;         ///< the block's MLP width
+  activation hidden_activation = activation::tanh;  ///< token nonlinearity φ and the block's MLP
+  condition_spec condition{};      ///< what the coupling is conditioned on
+  index_t embedding_dim = 8;       ///< class-embedding width, for condition.classes > 0
 };
 
 /// Transformer conditioner: one self-attention block over tokens of the conditioning features
@@ -70,6 +70,8 @@ struct attention_conditioner_options {
 template <class Scalar>
 class attention_conditioner : public conditioner_base<attention_conditioner<Scalar>, Scalar> {
  public:
+  /// `in` conditioning features to `out` outputs; `name` prefixes the parameter names. The output
+  /// layer starts at zero, so the coupling starts as the identity map.
   attention_conditioner(const std::string& name, index_t in, index_t out, const attention_conditioner_options& opts,
                         random_engine& rng)
       : spec_(opts.condition), activation_(opts.hidden_activation), in_(in), d_model_(opts.d_model) {
@@ -113,6 +115,7 @@ class attention_conditioner : public conditioner_base<attention_conditioner<Scal
     output_ = nn::linear<Scalar>(name + ".output", tokens_ * d_model_, out, rng, {.weight_init = nn::init::zeros});
   }
 
+  /// The output for a batch: batch×out_features().
   template <class Value>
   Value apply(const Value& x_a, const context<Value>& c) const {
     return output_(flatten(final_norm_(encode(x_a, c))));
@@ -136,9 +139,13 @@ class attention_conditioner : public conditioner_base<attention_conditioner<Scal
 
   /// T: tokens per sample (data tokens, plus one for a context).
   index_t tokens() const { return tokens_; }
+  /// k: tokens made from each conditioning feature.
   index_t tokens_per_feature() const { return per_feature_; }
+  /// Token width.
   index_t d_model() const { return d_model_; }
+  /// The block's attention layer.
   nn::multi_head_attention<Scalar>& attention() { return attention_; }
+  /// The block's attention layer, read only.
   const nn::multi_head_attention<Scalar>& attention() const { return attention_; }
 
   index_t in_features() const override { return in_; }
@@ -169,10 +176,7 @@ class attention_conditioner : public conditioner_base<attention_conditioner<Scal
   /// The tokens before the block, (B·T)×d_model.
   template <class Value>
   Value embed(const Value& x_a, const context<Value>& c) const {
-    if (x_a.cols() != in_) {
-      throw shape_error("attention_conditioner: expected " + std::to_string(in_) + " conditioning features, got a " +
-                        detail::format_shape(x_a) + " input");
-    }
+    detail::check_width("attention_conditioner", x_a, in_, "conditioning features");
     if (!spec_.unconditional()) check_context("attention_conditioner", spec_, c, x_a.rows());
     // B×(T_x·d): each feature repeated over its tokens' columns, then φ(x v + u) + p.
     const Value repeated = gather_cols(x_a, std::span<const index_t>(expand_));

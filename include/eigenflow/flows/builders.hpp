@@ -37,6 +37,7 @@ inline constexpr auto coupling_kind_names = std::to_array<enum_name<coupling_kin
      {coupling_kind::residual, "residual"},
      {coupling_kind::attention, "attention"}});
 
+/// The kind named `name` (a name of coupling_kind_names); throws value_error for an unknown name.
 inline coupling_kind parse_coupling_kind(std::string_view name) {
   return parse_enum(coupling_kind_names, name, "coupling kind");
 }
@@ -44,20 +45,21 @@ inline coupling_kind parse_coupling_kind(std::string_view name) {
 /// Between consecutive couplings.
 enum class permutation_kind { reverse, random };
 
+/// The settings of make_coupling_flow().
 struct coupling_stack_options {
-  index_t dim = 2;
-  int couplings = 8;
-  coupling_kind kind = coupling_kind::mlp;
-  index_t hidden_width = 64;
-  index_t hidden_layers = 2;  // MLP: hidden layers; residual: blocks
-  activation hidden_activation = activation::tanh;
-  double scale_bound = 2.0;
-  permutation_kind permutation = permutation_kind::reverse;
-  bool actnorm = false;          // an ActNorm before each coupling (call flow::initialize)
-  bool learnable_base = false;   // diagonal Gaussian base instead of N(0, I)
-  condition_spec condition{};    // class labels and/or a context matrix
-  index_t embedding_dim = 8;     // class-embedding width
-  attention_conditioner_options attention{};  // for kind = attention (condition and activation are set from above)
+  index_t dim = 2;                 ///< D, the data width (at least 2)
+  int couplings = 8;               ///< number of affine couplings
+  coupling_kind kind = coupling_kind::mlp;  ///< which conditioner the couplings use
+  index_t hidden_width = 64;       ///< width of the conditioners' hidden layers
+  index_t hidden_layers = 2;       ///< MLP: hidden layers; residual: blocks
+  activation hidden_activation = activation::tanh;  ///< the conditioners' activation
+  double scale_bound = 2.0;        ///< bound b on the couplings' log-scale, |s| ≤ b
+  permutation_kind permutation = permutation_kind::reverse;  ///< the permutation between couplings
+  bool actnorm = false;            ///< an ActNorm before each coupling (call flow::initialize)
+  bool learnable_base = false;     ///< diagonal Gaussian base instead of N(0, I)
+  condition_spec condition{};      ///< class labels and/or a context matrix
+  index_t embedding_dim = 8;       ///< class-embedding width
+  attention_conditioner_options attention{};  ///< for kind = attention (condition and activation are set from above)
 };
 
 /// Each coupling transforms the second half; a permutation follows each but the last.

@@ -15,16 +15,23 @@
 
 namespace eigenflow::flows {
 
+/// A stack of transforms on R^D, T_k ∘ … ∘ T_1: forward runs the layers in order and adds up their
+/// log-dets; inverse runs them in reverse, each inverted.
+///
+/// @tparam Scalar float or double.
 template <class Scalar>
 class composite : public transform_base<composite<Scalar>, Scalar> {
  public:
+  /// An empty stack (the identity map) of width `dim`.
   explicit composite(index_t dim) : dim_(dim) {
     if (dim < 1) throw value_error("composite: dimension must be positive");
   }
+  /// A deep copy: each layer is cloned.
   composite(const composite& other) : transform_base<composite<Scalar>, Scalar>(other), dim_(other.dim_), condition_(other.condition_) {
     for (const auto& layer : other.layers_) layers_.push_back(layer->clone());
   }
   composite& operator=(const composite&) = delete;
+  /// Moves the layers.
   composite(composite&&) noexcept = default;
 
   /// Appends a layer (applied after those already there). Its width must be D; a conditional
@@ -44,14 +51,16 @@ class composite : public transform_base<composite<Scalar>, Scalar> {
     }
     layers_.push_back(std::move(layer));
   }
+  /// Appends a concrete layer by value (see push_back()).
   template <class Layer>
   void add(Layer layer) {
     push_back(std::make_unique<Layer>(std::move(layer)));
   }
 
+  /// Runs the layers first to last; the log-det is the sum of theirs (zeros for an empty stack).
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>& c) const {
-    detail::check_width("flow", x, dim_);
+    detail::check_width("composite", x, dim_);
     if (layers_.empty()) return {x, zeros_like(x, x.rows(), 1)};
     transformed<Value> out = layers_.front()->forward(x, c);
     for (std::size_t k = 1; k < layers_.size(); ++k) {
@@ -61,9 +70,10 @@ class composite : public transform_base<composite<Scalar>, Scalar> {
     return out;
   }
 
+  /// Inverts the layers last to first; the log-det is the sum of theirs (zeros for an empty stack).
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>& c) const {
-    detail::check_width("flow", y, dim_);
+    detail::check_width("composite", y, dim_);
     if (layers_.empty()) return {y, zeros_like(y, y.rows(), 1)};
     transformed<Value> out = layers_.back()->inverse(y, c);
     for (std::size_t k = layers_.size() - 1; k-- > 0;) {
@@ -91,7 +101,9 @@ class composite : public transform_base<composite<Scalar>, Scalar> {
     return s + "]";
   }
 
+  /// The number of layers.
   std::size_t size() const { return layers_.size(); }
+  /// Layer k (0 is applied first); throws std::out_of_range past the end.
   const transform<Scalar>& layer(std::size_t k) const { return *layers_.at(k); }
 
  private:

@@ -29,8 +29,11 @@ namespace eigenflow::flows {
 template <class Scalar>
 class flow {
  public:
+  /// float or double.
   using scalar_type = Scalar;
 
+  /// Takes ownership of the base density and of the transform (data → base space); their widths
+  /// must match.
   flow(std::unique_ptr<distributions::distribution<Scalar>> base, std::unique_ptr<transform<Scalar>> bijection)
       : base_(std::move(base)), transform_(std::move(bijection)) {
     if (!base_ || !transform_) throw value_error("flow: base and transform are required");
@@ -40,8 +43,10 @@ class flow {
     }
     params_ = collect_parameters();
   }
+  /// A deep copy: base and transform are cloned.
   flow(const flow& other)
       : base_(other.base_->clone()), transform_(other.transform_->clone()), params_(collect_parameters()) {}
+  /// Replaces this flow with a deep copy of `other`.
   flow& operator=(const flow& other) {
     flow copy(other);
     std::swap(base_, copy.base_);
@@ -49,7 +54,9 @@ class flow {
     std::swap(params_, copy.params_);  // the list points into the objects just swapped in
     return *this;
   }
+  /// Moves the layers (the parameters stay where they are, so the list stays valid).
   flow(flow&&) noexcept = default;
+  /// Moves the layers (the parameters stay where they are, so the list stays valid).
   flow& operator=(flow&&) noexcept = default;
 
   /// log p(x [| c]) per sample (batch×1), in nats. Plain batches larger than chunk_rows are
@@ -107,12 +114,18 @@ class flow {
 
   /// Base parameters, then the transform's, in the order the layers list them.
   nn::parameter_list<Scalar> parameters() { return params_; }
+  /// The same parameters, read only.
   nn::const_parameter_list<Scalar> parameters() const { return params_; }
 
+  /// D: the width of a sample.
   index_t dim() const { return transform_->dim(); }
+  /// The context log_prob() and sample() need (that of the transform).
   condition_spec condition() const { return transform_->condition(); }
+  /// The transform from data to base space.
   const transform<Scalar>& bijection() const { return *transform_; }
+  /// The base density.
   const distributions::distribution<Scalar>& base() const { return *base_; }
+  /// One line naming the base and every layer (architecture records, messages).
   std::string describe() const { return "flow(" + base_->describe() + ", " + transform_->describe() + ")"; }
 
  private:

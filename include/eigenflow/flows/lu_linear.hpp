@@ -76,12 +76,14 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     upper_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyUpper>());
   }
 
+  /// y = x Wᵀ + b with W = P·L·(U + diag(σ)); the log-det, the same for every row, is Σ log|σ|.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
     detail::check_width("lu_linear", x, dim());
     return {linear(x, weight(x), nn::lift(bias_, x)), log_det(x, Scalar(1))};
   }
 
+  /// x = (y − b) W⁻ᵀ, by two triangular solves on plain matrices; the log-det is −Σ log|σ|.
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
     detail::check_width("lu_linear", y, dim());

@@ -12,10 +12,10 @@ namespace eigenflow::flows {
 
 /// Hyperparameters shared by the conditioners.
 struct conditioner_options {
-  std::vector<index_t> hidden = {64, 64};  // hidden widths (mlp); blocks × width for residual
-  activation hidden_activation = activation::tanh;
-  condition_spec condition{};              // what the coupling is conditioned on
-  index_t embedding_dim = 8;               // class-embedding width, for condition.classes > 0
+  std::vector<index_t> hidden = {64, 64};  ///< hidden widths (mlp); {blocks, width} for residual
+  activation hidden_activation = activation::tanh;  ///< activation between the hidden layers
+  condition_spec condition{};              ///< what the coupling is conditioned on
+  index_t embedding_dim = 8;               ///< class-embedding width, for condition.classes > 0
 };
 
 /// x_a [+ context] → MLP → 2·|B| outputs. The last layer starts at zero, so the coupling starts
@@ -23,6 +23,8 @@ struct conditioner_options {
 template <class Scalar>
 class mlp_conditioner : public conditioner_base<mlp_conditioner<Scalar>, Scalar> {
  public:
+  /// `in` conditioning features to `out` outputs through opts.hidden; `name` prefixes the parameter
+  /// names.
   mlp_conditioner(const std::string& name, index_t in, index_t out, const conditioner_options& opts, random_engine& rng)
       : encoder_(name, opts.condition, opts.embedding_dim, rng), in_(in) {
     std::vector<index_t> widths = {in + encoder_.extra_features()};
@@ -32,6 +34,7 @@ class mlp_conditioner : public conditioner_base<mlp_conditioner<Scalar>, Scalar>
                            {.hidden_activation = opts.hidden_activation, .final_init = nn::init::zeros});
   }
 
+  /// The MLP's output on [x_a, encoded context]: batch×out_features().
   template <class Value>
   Value apply(const Value& x_a, const context<Value>& c) const {
     return net_(encoder_.encode(x_a, c));

@@ -16,6 +16,9 @@
 
 namespace eigenflow::flows {
 
+/// A fixed permutation of the features, y_j = x_{π(j)}, with log-det 0; no parameters.
+///
+/// @tparam Scalar float or double.
 template <class Scalar>
 class permutation : public transform_base<permutation<Scalar>, Scalar> {
  public:
@@ -46,22 +49,21 @@ class permutation : public transform_base<permutation<Scalar>, Scalar> {
     for (index_t j = 0; j < dim; ++j) pi[static_cast<std::size_t>(j)] = ((j + shift) % dim + dim) % dim;
     return permutation(std::move(pi), "roll");
   }
-  /// A uniformly random permutation (Fisher–Yates on the engine, portable).
+  /// A uniformly random permutation (eigenflow::shuffle: the same order on every standard library).
   static permutation random(index_t dim, random_engine& rng) {
     std::vector<index_t> pi(static_cast<std::size_t>(dim));
     std::iota(pi.begin(), pi.end(), index_t{0});
-    for (index_t i = dim - 1; i > 0; --i) {
-      const index_t j = static_cast<index_t>(uniform01(rng) * static_cast<double>(i + 1));
-      std::swap(pi[static_cast<std::size_t>(i)], pi[static_cast<std::size_t>(std::min(j, i))]);
-    }
+    shuffle(pi, rng);
     return permutation(std::move(pi), "random");
   }
 
+  /// y = x[:, π]; the log-det is zero.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
     detail::check_width("permutation", x, dim());
     return {gather_cols(x, std::span<const index_t>(forward_)), zeros_like(x, x.rows(), 1)};
   }
+  /// x = y[:, π⁻¹]; the log-det is zero.
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>&) const {
     detail::check_width("permutation", y, dim());
@@ -70,7 +72,17 @@ class permutation : public transform_base<permutation<Scalar>, Scalar> {
 
   index_t dim() const override { return static_cast<index_t>(forward_.size()); }
   void collect_parameters(nn::parameter_list<Scalar>&) override {}
-  std::string describe() const override { return "permutation(" + kind_ + ", D=" + std::to_string(dim()) + ")"; }
+  /// The kind and width; the order itself unless the kind fixes it (reverse), so that a checkpoint
+  /// of one random order is refused by a model that drew another.
+  std::string describe() const override {
+    std::string text = "permutation(" + kind_ + ", D=" + std::to_string(dim());
+    if (kind_ != "reverse") {
+      text += ":";
+      for (const index_t i : forward_) text += " " + std::to_string(i);
+    }
+    return text + ")";
+  }
+  /// π as a list: y_j = x_{indices()[j]}.
   const std::vector<index_t>& indices() const { return forward_; }
 
  private:

@@ -18,6 +18,8 @@ namespace eigenflow::flows {
 template <class Scalar>
 class residual_conditioner : public conditioner_base<residual_conditioner<Scalar>, Scalar> {
  public:
+  /// `in` conditioning features to `out` outputs; opts.hidden must be {blocks, width}. `name`
+  /// prefixes the parameter names.
   residual_conditioner(const std::string& name, index_t in, index_t out, const conditioner_options& opts,
                        random_engine& rng)
       : encoder_(name, opts.condition, opts.embedding_dim, rng), activation_(opts.hidden_activation), in_(in) {
@@ -34,6 +36,7 @@ class residual_conditioner : public conditioner_base<residual_conditioner<Scalar
     output_ = nn::linear<Scalar>(name + ".output", width, out, rng, {.weight_init = nn::init::zeros});
   }
 
+  /// The network's output on [x_a, encoded context]: batch×out_features().
   template <class Value>
   Value apply(const Value& x_a, const context<Value>& c) const {
     Value h = input_(encoder_.encode(x_a, c));

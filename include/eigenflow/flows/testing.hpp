@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,19 +19,20 @@
 
 namespace eigenflow::flows {
 
+/// Tolerances of check_bijection(), as absolute errors in double.
 struct bijection_check_options {
-  double round_trip_tolerance = 1e-10;  // max |x − T⁻¹(T(x))|, and on the sum of the two log-dets
-  double log_det_tolerance = 1e-8;      // |log-det − log|det J||, per sample
-  double tape_tolerance = 1e-12;        // max |tape − plain| of values and log-dets
+  double round_trip_tolerance = 1e-10;  ///< max |x − T⁻¹(T(x))|, and on the sum of the two log-dets
+  double log_det_tolerance = 1e-8;      ///< |log-det − log|det J||, per sample
+  double tape_tolerance = 1e-12;        ///< max |tape − plain| of values and log-dets
 };
 
 /// The largest deviation of each property and whether all are within their tolerances.
 struct bijection_check_result {
-  double round_trip_error = 0;  // both directions, values and log-dets
-  double log_det_error = 0;     // against the Jacobian's, both directions
-  double tape_error = 0;        // forward on the tape against plain
-  bool passed = false;
-  std::string message;          // what failed, with the transform's description; empty if passed
+  double round_trip_error = 0;  ///< both directions, values and log-dets
+  double log_det_error = 0;     ///< against the Jacobian's, both directions
+  double tape_error = 0;        ///< forward on the tape against plain
+  bool passed = false;          ///< whether every error is within its tolerance
+  std::string message;          ///< what failed, with the transform's description; empty if passed
 };
 
 namespace detail {

@@ -27,14 +27,18 @@ namespace eigenflow::flows {
 template <class Scalar>
 class transform {
  public:
-  using plain = matrix<Scalar>;
-  using taped = var<Scalar>;
+  using plain = matrix<Scalar>;  ///< A batch as a plain matrix: rows are samples.
+  using taped = var<Scalar>;     ///< A batch recorded on the autodiff tape: rows are samples.
 
   virtual ~transform() = default;
 
+  /// y = f(x) for a batch (rows are samples) and log|det ∂y/∂x|, one per row (batch×1).
   virtual transformed<plain> forward(const plain& x, const context<plain>& c) const = 0;
+  /// x = f⁻¹(y) for a batch (rows are samples) and log|det ∂x/∂y|, one per row (batch×1).
   virtual transformed<plain> inverse(const plain& y, const context<plain>& c) const = 0;
+  /// forward() on the tape, so that gradients flow to the parameters and to x.
   virtual transformed<taped> forward(const taped& x, const context<taped>& c) const = 0;
+  /// inverse() on the tape, so that gradients flow to the parameters and to y.
   virtual transformed<taped> inverse(const taped& y, const context<taped>& c) const = 0;
 
   /// D: the width of x and y.
@@ -51,6 +55,7 @@ class transform {
   /// One line naming the transform and its settings (architecture records, messages).
   virtual std::string describe() const = 0;
 
+  /// The trainable parameters, in the order collect_parameters() appends them.
   nn::parameter_list<Scalar> parameters() { return nn::parameters_of<Scalar>(*this); }
 };
 
@@ -61,10 +66,15 @@ class transform_base : public transform<Scalar> {
   using typename transform<Scalar>::plain;
   using typename transform<Scalar>::taped;
 
+  /// y = f(x) and log|det ∂y/∂x| (batch×1), from Derived::forward_impl.
   transformed<plain> forward(const plain& x, const context<plain>& c) const override { return self().forward_impl(x, c); }
+  /// x = f⁻¹(y) and log|det ∂x/∂y| (batch×1), from Derived::inverse_impl.
   transformed<plain> inverse(const plain& y, const context<plain>& c) const override { return self().inverse_impl(y, c); }
+  /// forward() on the tape, from Derived::forward_impl.
   transformed<taped> forward(const taped& x, const context<taped>& c) const override { return self().forward_impl(x, c); }
+  /// inverse() on the tape, from Derived::inverse_impl.
   transformed<taped> inverse(const taped& y, const context<taped>& c) const override { return self().inverse_impl(y, c); }
+  /// A deep copy, made with Derived's copy constructor.
   std::unique_ptr<transform<Scalar>> clone() const override { return std::make_unique<Derived>(self()); }
 
  private:

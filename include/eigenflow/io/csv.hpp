@@ -35,14 +35,18 @@ namespace eigenflow::io {
 
 /// Whether the first non-blank line of a CSV file holds column names.
 enum class csv_header {
-  automatic,  // a header if one of its fields is not a number
+  automatic,  ///< a header if one of its fields is not a number
+  /// The first non-blank line is a header.
   present,
+  /// Every line is data.
   absent,
 };
 
 /// How read_csv reads a file.
 struct csv_options {
+  /// Whether the file starts with a header line.
   csv_header header = csv_header::automatic;
+  /// Field separator (not a quote or a line break); spaces and tabs around fields are trimmed unless it is one.
   char delimiter = ',';
   /// The value columns, by 0-based index (negative: from the end). Empty: every column but the
   /// label column.
@@ -56,9 +60,9 @@ struct csv_options {
 /// @tparam Scalar float or double.
 template <class Scalar>
 struct csv_table {
-  matrix<Scalar> values;                  // one row per data line, one column per chosen column
-  std::vector<index_t> labels;            // one per data line, if a label column was chosen
-  std::vector<std::string> column_names;  // the header's names of the chosen columns, if a header
+  matrix<Scalar> values;                  ///< one row per data line, one column per chosen column
+  std::vector<index_t> labels;            ///< one per data line, if a label column was chosen
+  std::vector<std::string> column_names;  ///< the header's names of the chosen columns, if a header
 };
 
 namespace detail::csv {

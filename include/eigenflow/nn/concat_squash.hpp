@@ -24,6 +24,7 @@ template <class Scalar>
 class concat_squash : public module_base<concat_squash<Scalar>, Scalar> {
  public:
   concat_squash() = default;
+  /// A layer from `in` to `out` features with sub-layers name.layer, name.gate and name.shift.
   concat_squash(const std::string& name, index_t in, index_t out, random_engine& rng)
       : name_(name),
         layer_(name + ".layer", in, out, rng),
@@ -40,9 +41,12 @@ class concat_squash : public module_base<concat_squash<Scalar>, Scalar> {
     return add(mul(layer_(x), sigmoid(gate_(t))), shift_(t));
   }
 
+  /// Number of input features.
   index_t in_features() const { return layer_.in_features(); }
+  /// Number of output features.
   index_t out_features() const { return layer_.out_features(); }
 
+  /// Appends the parameters of the main layer, the gate and the shift, in that order.
   void collect_parameters(parameter_list<Scalar>& list) {
     layer_.collect_parameters(list);
     gate_.collect_parameters(list);

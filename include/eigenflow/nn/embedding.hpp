@@ -19,6 +19,7 @@ template <class Scalar>
 class embedding : public module_base<embedding<Scalar>, Scalar> {
  public:
   embedding() = default;
+  /// A count×dim table named name + ".table"; throws value_error unless both sizes are positive.
   embedding(const std::string& name, index_t count, index_t dim, random_engine& rng) : name_(name) {
     if (count < 1 || dim < 1) {
       throw value_error(name + ": embedding needs positive sizes, got count=" + std::to_string(count) +
@@ -39,9 +40,12 @@ class embedding : public module_base<embedding<Scalar>, Scalar> {
     return gather_rows(lift(table_, like), ids);
   }
 
+  /// Number of ids (rows of the table).
   index_t count() const { return table_.value.rows(); }
+  /// Width of each vector.
   index_t dim() const { return table_.value.cols(); }
 
+  /// Appends the table.
   void collect_parameters(parameter_list<Scalar>& list) { list.push_back(table_); }
 
  private:

@@ -14,15 +14,18 @@
 
 namespace eigenflow::nn {
 
+/// Weight initialization schemes (see initial_weight).
 enum class init {
-  lecun_normal,    // truncated normal, variance 1 / fan_in (Flax's default kernel init)
-  glorot_uniform,  // uniform, variance 2 / (fan_in + fan_out) (Keras' default)
-  zeros            // e.g. the last layer of a coupling's conditioner: start at the identity map
+  lecun_normal,    ///< truncated normal, variance 1 / fan_in (Flax's default kernel init)
+  glorot_uniform,  ///< uniform, variance 2 / (fan_in + fan_out) (Keras' default)
+  zeros            ///< for the last layer of a coupling's conditioner: start at the identity map
 };
 
+/// The names written in options and checkpoints ("lecun_normal", "glorot_uniform", "zeros").
 inline constexpr auto init_names = std::to_array<enum_name<init>>(
     {{init::lecun_normal, "lecun_normal"}, {init::glorot_uniform, "glorot_uniform"}, {init::zeros, "zeros"}});
 
+/// Parses an initializer name; unknown names throw value_error listing the known ones.
 inline init parse_init(std::string_view name) { return parse_enum(init_names, name, "initializer"); }
 
 /// A normal draw truncated to [−2, 2] (by rejection).

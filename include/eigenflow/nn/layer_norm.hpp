@@ -21,6 +21,8 @@ template <class Scalar>
 class layer_norm : public module_base<layer_norm<Scalar>, Scalar> {
  public:
   layer_norm() = default;
+  /// Normalizes rows of `features` entries; parameters name.gain (γ) and name.offset (β). Throws
+  /// value_error unless features ≥ 1 and epsilon > 0.
   layer_norm(const std::string& name, index_t features, Scalar epsilon = Scalar(1e-5))
       : name_(name),
         gain_(name + ".gain", matrix<Scalar>::Ones(1, features)),
@@ -30,6 +32,7 @@ class layer_norm : public module_base<layer_norm<Scalar>, Scalar> {
     if (!(epsilon > 0)) throw value_error(name + ": layer_norm epsilon must be positive");
   }
 
+  /// The normalized x (batch × features, any value type), same shape; throws shape_error on a width mismatch.
   template <class Value>
   Value operator()(const Value& x) const {
     detail::check_width(name_, x, gain_.value.cols());
@@ -38,6 +41,7 @@ class layer_norm : public module_base<layer_norm<Scalar>, Scalar> {
     return add(mul(mul(centered, inv_std), lift(gain_, x)), lift(offset_, x));
   }
 
+  /// Appends γ and then β.
   void collect_parameters(parameter_list<Scalar>& list) {
     list.push_back(gain_);
     list.push_back(offset_);

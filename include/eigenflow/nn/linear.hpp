@@ -25,12 +25,17 @@ namespace eigenflow::nn {
 template <class Scalar>
 class linear : public module_base<linear<Scalar>, Scalar> {
  public:
+  /// Construction settings for linear.
   struct options {
+    /// Whether the layer has the bias b (zero-initialized).
     bool bias = true;
+    /// How W is drawn.
     init weight_init = init::lecun_normal;
   };
 
   linear() = default;
+  /// A layer from `in` to `out` features; parameters are named name + ".weight" and name + ".bias".
+  /// Throws value_error unless both sizes are positive.
   linear(const std::string& name, index_t in, index_t out, random_engine& rng, options opts = {})
       : name_(name),
         weight_(name + ".weight", checked_weight(name, in, out, opts.weight_init, rng)),
@@ -38,25 +43,31 @@ class linear : public module_base<linear<Scalar>, Scalar> {
     if (has_bias_) bias_ = parameter<Scalar>(name + ".bias", matrix<Scalar>::Zero(1, out));
   }
 
+  /// x Wᵀ + b for x of shape batch × in_features() (any value type); batch × out_features().
   template <class Value>
   Value operator()(const Value& x) const {
-    if (x.cols() != in_features()) {
-      throw shape_error(name_ + ": expected " + std::to_string(in_features()) + " input features, got a " +
-                        detail::format_shape(x) + " input");
-    }
+    detail::check_width(name_, x, in_features(), "input features");
     if (has_bias_) return eigenflow::linear(x, lift(weight_, x), lift(bias_, x));
     return eigenflow::linear(x, lift(weight_, x));
   }
 
+  /// The name given at construction (the prefix of the parameter names).
   const std::string& name() const { return name_; }
+  /// Number of input features (columns of x).
   index_t in_features() const { return weight_.value.cols(); }
+  /// Number of output features.
   index_t out_features() const { return weight_.value.rows(); }
 
+  /// W, out×in.
   parameter<Scalar>& weight() { return weight_; }
+  /// b, 1×out (empty when the layer has no bias).
   parameter<Scalar>& bias() { return bias_; }
+  /// W, out×in.
   const parameter<Scalar>& weight() const { return weight_; }
+  /// b, 1×out (empty when the layer has no bias).
   const parameter<Scalar>& bias() const { return bias_; }
 
+  /// Appends W and then b (if the layer has one).
   void collect_parameters(parameter_list<Scalar>& list) {
     list.push_back(weight_);
     if (has_bias_) list.push_back(bias_);

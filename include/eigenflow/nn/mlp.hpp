@@ -24,13 +24,19 @@ namespace eigenflow::nn {
 template <class Scalar>
 class mlp : public module_base<mlp<Scalar>, Scalar> {
  public:
+  /// Construction settings for mlp.
   struct options {
+    /// Applied after every layer but the last.
     activation hidden_activation = activation::tanh;
+    /// How the weights of all layers but the last are drawn.
     init weight_init = init::lecun_normal;
+    /// How the last layer's weights are drawn.
     init final_init = init::lecun_normal;  // zeros: the network starts as the zero map (+ bias)
   };
 
   mlp() = default;
+  /// Layers name.layers.0, name.layers.1, ... between consecutive widths, all with biases. Throws
+  /// value_error for fewer than two widths.
   mlp(const std::string& name, const std::vector<index_t>& widths, random_engine& rng, options opts = {})
       : activation_(opts.hidden_activation) {
     if (widths.size() < 2) throw value_error(name + ": an MLP needs at least an input and an output width");
@@ -41,6 +47,7 @@ class mlp : public module_base<mlp<Scalar>, Scalar> {
     }
   }
 
+  /// The network applied to x (batch × in_features(), any value type): batch × out_features().
   template <class Value>
   Value operator()(const Value& x) const {
     Value h = layers_.front()(x);
@@ -48,12 +55,18 @@ class mlp : public module_base<mlp<Scalar>, Scalar> {
     return h;
   }
 
+  /// Width of the input (the first width).
   index_t in_features() const { return layers_.front().in_features(); }
+  /// Width of the output (the last width).
   index_t out_features() const { return layers_.back().out_features(); }
+  /// The activation between layers.
   activation hidden_activation() const { return activation_; }
+  /// The linear layers, input first.
   const std::vector<linear<Scalar>>& layers() const { return layers_; }
+  /// The linear layers, input first.
   std::vector<linear<Scalar>>& layers() { return layers_; }
 
+  /// Appends every layer's parameters, input layer first.
   void collect_parameters(parameter_list<Scalar>& list) {
     for (auto& layer : layers_) layer.collect_parameters(list);
   }

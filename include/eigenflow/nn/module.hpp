@@ -13,6 +13,7 @@ namespace eigenflow::nn {
 template <class Derived, class Scalar>
 class module_base {
  public:
+  /// The module's parameters in collect_parameters order (valid while the module stays in place).
   parameter_list<Scalar> parameters() { return parameters_of<Scalar>(static_cast<Derived&>(*this)); }
 
   /// Number of trainable scalars.

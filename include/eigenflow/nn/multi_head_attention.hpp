@@ -38,15 +38,20 @@ using attention_mask = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>;
 template <class Scalar>
 class multi_head_attention : public module_base<multi_head_attention<Scalar>, Scalar> {
  public:
+  /// Construction settings for multi_head_attention.
   struct options {
-    index_t query_features = 0;  // F of the queries' tokens
-    index_t key_features = 0;    // F of the keys' / values' tokens (0: same as query_features)
+    index_t query_features = 0;  ///< F of the queries' tokens
+    index_t key_features = 0;    ///< F of the keys' / values' tokens (0: same as query_features)
+    /// Number of heads H.
     index_t heads = 4;
+    /// Width d of each head's queries, keys and values.
     index_t head_dim = 8;
-    index_t out_features = 0;  // 0: same as query_features
+    index_t out_features = 0;  ///< Width of the output; 0: same as query_features
   };
 
   multi_head_attention() = default;
+  /// Projections name.query, name.key, name.value (each to H·d features) and name.output. Throws
+  /// value_error unless query_features, heads and head_dim are positive.
   multi_head_attention(const std::string& name, options opts, random_engine& rng) : name_(name) {
     if (opts.key_features == 0) opts.key_features = opts.query_features;
     if (opts.out_features == 0) opts.out_features = opts.query_features;
@@ -86,10 +91,14 @@ class multi_head_attention : public module_base<multi_head_attention<Scalar>, Sc
     return attention(q, context, batch, q_tokens, kv_tokens, mask);
   }
 
+  /// Number of heads H.
   index_t heads() const { return heads_; }
+  /// Width d of each head.
   index_t head_dim() const { return head_dim_; }
+  /// Width of the output.
   index_t out_features() const { return output_.out_features(); }
 
+  /// Appends the query, key, value and output projections' parameters, in that order.
   void collect_parameters(parameter_list<Scalar>& list) {
     query_.collect_parameters(list);
     key_.collect_parameters(list);

@@ -27,19 +27,26 @@ namespace eigenflow::nn {
 /// can be evaluated on a tape.
 template <class Scalar>
 struct parameter {
+  /// The element type, float or double.
   using scalar_type = Scalar;
 
+  /// Dotted path such as "net.layers.0.weight"; checkpoints store it with the value.
   std::string name;
+  /// The trainable values.
   matrix<Scalar> value;
+  /// Accumulated gradient of the loss with respect to value, same shape.
   mutable matrix<Scalar> grad;
 
   parameter() = default;
+  /// A parameter with the given name and initial value, and a zero gradient.
   parameter(std::string parameter_name, matrix<Scalar> initial)
       : name(std::move(parameter_name)),
         value(std::move(initial)),
         grad(matrix<Scalar>::Zero(value.rows(), value.cols())) {}
 
+  /// Number of scalars in value.
   index_t size() const { return value.size(); }
+  /// Sets the gradient to zeros of value's shape.
   void zero_grad() const { grad.setZero(value.rows(), value.cols()); }
 };
 
@@ -58,10 +65,13 @@ decltype(auto) lift(const parameter<Scalar>& p, const Value& like) {
 template <class Parameter>
 class basic_parameter_list {
  public:
+  /// parameter<Scalar>, or const parameter<Scalar> for a read-only list.
   using parameter_type = Parameter;
+  /// The element type, float or double.
   using Scalar = typename std::remove_const_t<Parameter>::scalar_type;
 
   basic_parameter_list() = default;
+  /// A list of the given parameters, in that order.
   explicit basic_parameter_list(std::vector<parameter_type*> items) : items_(std::move(items)) {}
   /// A read-only view of a mutable list.
   template <class Other>
@@ -69,15 +79,30 @@ class basic_parameter_list {
   basic_parameter_list(const basic_parameter_list<Other>& other)  // NOLINT(google-explicit-constructor)
       : items_(other.begin(), other.end()) {}
 
+  /// Appends p (by address: p must outlive the list).
   void push_back(parameter_type& p) { items_.push_back(&p); }
+  /// Appends all of other's entries, in order.
   void append(const basic_parameter_list& other) {
     items_.insert(items_.end(), other.items_.begin(), other.items_.end());
   }
 
+  /// Points the entries that refer to `from` at `to`: for a model that holds a parameter as a
+  /// member and moves its list along with it (no allocation, so moves can stay noexcept).
+  void retarget(const parameter_type& from, parameter_type& to) noexcept {
+    for (parameter_type*& p : items_) {
+      if (p == &from) p = &to;
+    }
+  }
+
+  /// Number of parameters (not scalars: see count()).
   std::size_t size() const { return items_.size(); }
+  /// True when the list holds no parameter.
   bool empty() const { return items_.empty(); }
+  /// The i-th parameter.
   parameter_type& operator[](std::size_t i) const { return *items_[i]; }
+  /// Iterator over the entries (pointers to parameters).
   auto begin() const { return items_.begin(); }
+  /// End of the entries.
   auto end() const { return items_.end(); }
 
   /// Total number of scalars over all parameters.
@@ -87,6 +112,7 @@ class basic_parameter_list {
     return n;
   }
 
+  /// Zeroes every parameter's gradient.
   void zero_grad() const {
     for (parameter_type* p : items_) p->zero_grad();
   }
@@ -100,6 +126,7 @@ class basic_parameter_list {
 
   /// All parameter values (or gradients), concatenated in list order, each column-major.
   vector<Scalar> flatten_values() const { return flatten(&parameter_type::value); }
+  /// All gradients, concatenated like flatten_values.
   vector<Scalar> flatten_grads() const { return flatten(&parameter_type::grad); }
 
   /// flatten_grads into a caller's buffer of count() entries (no allocation: ODE adjoints call
@@ -122,6 +149,7 @@ class basic_parameter_list {
   {
     assign([](parameter_type& p) -> matrix<Scalar>& { return p.value; }, flat, "assign_values");
   }
+  /// Inverse of flatten_grads; the length must equal count().
   void assign_grads(const Eigen::Ref<const vector<Scalar>>& flat) const {
     assign([](parameter_type& p) -> matrix<Scalar>& { return p.grad; }, flat, "assign_grads");
   }
@@ -161,6 +189,7 @@ class basic_parameter_list {
   std::vector<parameter_type*> items_;
 };
 
+/// What a model's parameters() gives: values can be assigned.
 template <class Scalar>
 using parameter_list = basic_parameter_list<parameter<Scalar>>;
 

@@ -28,6 +28,7 @@ concept adjoint_system = requires(System& sys, const vector<Scalar>& s, vector<S
   sys.vjp(s, t, s, out, out, out);
 };
 
+/// Settings of solve_adjoint beyond the solver's own.
 template <class Scalar>
 struct adjoint_options {
   /// Leave a_θ out of the step-size error norm (it never feeds back into the dynamics), which
@@ -37,13 +38,14 @@ struct adjoint_options {
   bool time_gradients = false;
 };
 
+/// The gradients solve_adjoint computes, and what the backward solve cost.
 template <class Scalar>
 struct adjoint_result {
-  vector<Scalar> state_gradient;      // ∂L/∂s(t_start)
-  vector<Scalar> parameter_gradient;  // ∂L/∂θ
-  Scalar start_time_gradient = 0;     // ∂L/∂t_start = −a(t_start)·g(s(t_start), t_start)
-  Scalar end_time_gradient = 0;       // ∂L/∂t_end   =  a(t_end)·g(s(t_end), t_end)
-  solve_stats stats;                  // of the backward solve (and the end-time evaluations)
+  vector<Scalar> state_gradient;      ///< ∂L/∂s(t_start)
+  vector<Scalar> parameter_gradient;  ///< ∂L/∂θ
+  Scalar start_time_gradient = 0;     ///< ∂L/∂t_start = −a(t_start)·g(s(t_start), t_start)
+  Scalar end_time_gradient = 0;       ///< ∂L/∂t_end   =  a(t_end)·g(s(t_end), t_end)
+  solve_stats stats;                  ///< of the backward solve (and the end-time evaluations)
 };
 
 /// Runs the adjoint solve for a forward solve of `system` from t_start to t_end that ended in

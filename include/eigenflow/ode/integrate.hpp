@@ -185,8 +185,14 @@ void fixed_loop(Stepper& stepper, const Guarded& g, odeint_state<Scalar>& s, Sca
 
 /// Integrates ds/dt = system(s, t) from t_start to t_end in place (t_end < t_start runs backward).
 ///
-/// @param system  callable (const vector<Scalar>& s, vector<Scalar>& ds, Scalar t), ds pre-sized.
-/// @param who     names the solve in error messages ("cnf::log_prob", ...).
+/// @param system    callable (const vector<Scalar>& s, vector<Scalar>& ds, Scalar t), ds pre-sized.
+/// @param s         the initial state on entry, the state at t_end on return.
+/// @param t_start   where the solve starts.
+/// @param t_end     where it ends.
+/// @param options   the method, tolerances and step limits (validated first).
+/// @param who       names the solve in error messages ("cnf::log_prob", ...).
+/// @param controls  optional seminorm and recording of accepted times.
+/// @return what the solve cost.
 /// @throws solver_error when the solve cannot finish (the message says at which t, with which dt,
 ///         after how many steps); value_error for invalid options or a non-finite initial state.
 template <class Scalar, class System>

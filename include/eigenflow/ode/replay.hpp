@@ -33,7 +33,10 @@ std::vector<Scalar> grid_fractions(const std::vector<Scalar>& times) {
 /// Records s(t_end) on s's tape, stepping over t_start + (t_end − t_start)·grid with method m.
 ///
 /// @param rhs  callable (const var<Scalar>& s, const var<Scalar>& t) → var<Scalar> ds/dt, t 1x1.
+/// @param s  the initial state, a var on the tape the result is recorded on.
 /// @param t_start, t_end  1x1 vars (constants, or values whose gradient is wanted).
+/// @param grid  fractions of the interval from 0 to 1, one per accepted time (see grid_fractions).
+/// @param m  the method whose tableau each step uses (that of the plain solve, to reproduce it).
 /// @param evaluations  if non-null, incremented once per rhs call.
 template <class Scalar, class Rhs>
 var<Scalar> replay_on_tape(const Rhs& rhs, var<Scalar> s, const var<Scalar>& t_start, const var<Scalar>& t_end,

@@ -14,13 +14,17 @@ namespace eigenflow::ode {
 
 /// Explicit Runge–Kutta: stage i at t + c_i·dt from s + dt·Σ_j a_ij k_j; s' = s + dt·Σ_i b_i k_i.
 struct butcher_tableau {
+  /// Stage times c_i, as fractions of the step.
   std::vector<double> c;
-  std::vector<std::vector<double>> a;  // a[i] has i entries (strictly lower triangular)
+  std::vector<std::vector<double>> a;  ///< Stage weights: a[i] has i entries (strictly lower triangular)
+  /// Solution weights b_i.
   std::vector<double> b;
 
+  /// Number of stages (evaluations of g per step).
   std::size_t stages() const { return b.size(); }
 };
 
+/// The tableau of method m: for the adaptive methods, the fifth-order solution odeint advances with.
 inline const butcher_tableau& tableau_of(method m) {
   static const butcher_tableau dopri5{
       {0.0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0},

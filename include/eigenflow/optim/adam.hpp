@@ -22,11 +22,17 @@ namespace eigenflow::optim {
 /// (p -= lr * wd * p), outside the adaptive step: that is AdamW (Loshchilov & Hutter).
 template <class Scalar>
 struct adam_options {
+  /// Step size lr (> 0).
   Scalar learning_rate = Scalar(1e-3);
+  /// Decay of the running mean of the gradient, in [0, 1).
   Scalar beta1 = Scalar(0.9);
+  /// Decay of the running mean of its square, in [0, 1).
   Scalar beta2 = Scalar(0.999);
+  /// Added to the denominator for stability (> 0).
   Scalar epsilon = Scalar(1e-8);
+  /// Weight-decay coefficient wd (≥ 0; 0 for none).
   Scalar weight_decay = 0;
+  /// Apply weight_decay as AdamW does (shrink the parameters) rather than as an L2 gradient term.
   bool decoupled_weight_decay = false;
 };
 
@@ -51,7 +57,9 @@ struct adam_options {
 template <class Scalar>
 class adam {
  public:
+  /// The hyperparameters.
   using options_type = adam_options<Scalar>;
+  /// Names this optimizer in an exported state (optimizer_state::kind).
   static constexpr const char* kind = "adam";
 
   /// Throws value_error naming the first option out of range.
@@ -111,7 +119,9 @@ class adam {
     options_.learning_rate = learning_rate;
   }
 
+  /// The current learning rate.
   Scalar learning_rate() const { return options_.learning_rate; }
+  /// The hyperparameters, with the current learning rate.
   const options_type& options() const { return options_; }
   /// Steps taken so far (the t of the bias correction of the last step).
   std::int64_t step_count() const { return step_; }

@@ -31,8 +31,11 @@ namespace eigenflow::optim {
 /// @endcode
 class finite_guard {
  public:
+  /// What check does on a non-finite loss or gradient: skip (count the step, return false) or throw_error
+  /// (throw value_error).
   enum class policy { skip, throw_error };
 
+  /// A guard with the given policy.
   explicit finite_guard(policy on_nonfinite = policy::skip) : policy_(on_nonfinite) {}
 
   /// True if the step may proceed. The loss may be of another floating type than the
@@ -48,13 +51,16 @@ class finite_guard {
     return true;
   }
 
-  /// Steps refused under policy::skip, and steps checked, since construction or reset.
+  /// Steps refused under policy::skip since construction or reset.
   std::int64_t skipped_steps() const { return skipped_; }
+  /// Steps checked (refused or not) since construction or reset.
   std::int64_t checked_steps() const { return checked_; }
   /// Why the last refused step was refused (empty if none was).
   const std::string& last_reason() const { return last_reason_; }
+  /// The policy given at construction.
   policy on_nonfinite() const { return policy_; }
 
+  /// Zeroes both counters and clears last_reason.
   void reset() {
     skipped_ = 0;
     checked_ = 0;

@@ -33,8 +33,11 @@ namespace eigenflow::optim {
 /// @endcode
 template <class Scalar>
 struct optimizer_state {
+  /// The `kind` of the optimizer that wrote it, such as "adam" or "sgd".
   std::string kind;
+  /// Steps taken.
   std::int64_t step = 0;
+  /// (name, tensor) pairs, parameter-major, each tensor shaped like its parameter.
   std::vector<std::pair<std::string, matrix<Scalar>>> tensors;
 };
 

@@ -38,6 +38,7 @@ class constant_schedule {
     detail::require_positive_finite("constant_schedule", "learning_rate", learning_rate);
   }
 
+  /// The learning rate for `step` (0 for the first step); throws value_error for a negative step.
   Scalar operator()(std::int64_t step) const {
     detail::require_valid_step("constant_schedule", step);
     return learning_rate_;
@@ -68,6 +69,7 @@ class step_decay_schedule {
                            "in (0, 1]");
   }
 
+  /// The learning rate for `step` (0 for the first step); throws value_error for a negative step.
   Scalar operator()(std::int64_t step) const {
     detail::require_valid_step("step_decay_schedule", step);
     const auto decays = static_cast<double>(step / step_size_);
@@ -118,6 +120,7 @@ class warmup_cosine_schedule {
                            "warmup_start_factor", warmup_start_factor, "in [0, 1]");
   }
 
+  /// The learning rate for `step` (0 for the first step); throws value_error for a negative step.
   Scalar operator()(std::int64_t step) const {
     detail::require_valid_step("warmup_cosine_schedule", step);
     const double base = static_cast<double>(learning_rate_);

@@ -18,9 +18,13 @@ namespace eigenflow::optim {
 /// Hyperparameters of sgd. Nesterov momentum needs momentum > 0.
 template <class Scalar>
 struct sgd_options {
+  /// Step size lr (> 0).
   Scalar learning_rate = Scalar(1e-2);
+  /// Momentum mu, in [0, 1); 0 for plain SGD.
   Scalar momentum = 0;
+  /// L2 weight-decay coefficient wd (≥ 0), added to the gradient as wd * p.
   Scalar weight_decay = 0;
+  /// Use Nesterov momentum (needs momentum > 0).
   bool nesterov = false;
 };
 
@@ -42,7 +46,9 @@ struct sgd_options {
 template <class Scalar>
 class sgd {
  public:
+  /// The hyperparameters.
   using options_type = sgd_options<Scalar>;
+  /// Names this optimizer in an exported state (optimizer_state::kind).
   static constexpr const char* kind = "sgd";
 
   /// Throws value_error naming the first option out of range.
@@ -96,8 +102,11 @@ class sgd {
     options_.learning_rate = learning_rate;
   }
 
+  /// The current learning rate.
   Scalar learning_rate() const { return options_.learning_rate; }
+  /// The hyperparameters, with the current learning rate.
   const options_type& options() const { return options_; }
+  /// Steps taken so far.
   std::int64_t step_count() const { return step_; }
 
   /// Step count and, with momentum, the buffers ("<parameter>/momentum_buffer").

@@ -25,17 +25,22 @@ class distributed_error : public error {
   using error::error;
 };
 
+/// The processes training one model, as train::fit sees them: a rank, a size and the collectives.
+/// Implement it to plug in a transport; every process must call the collectives in the same order.
 class process_group {
  public:
   virtual ~process_group() = default;
   /// This process's index, 0..size()-1; rank 0 prints and writes.
   virtual int rank() const = 0;
+  /// Number of processes in the group (at least 1).
   virtual int size() const = 0;
   /// Element-wise sum over the processes, in place: every process gets the same result.
   virtual void sum(std::span<double> values) = 0;
+  /// As sum(std::span<double>), for float buffers.
   virtual void sum(std::span<float> values) = 0;
   /// values := rank 0's values, on every process.
   virtual void broadcast(std::span<double> values) = 0;
+  /// As broadcast(std::span<double>), for float buffers.
   virtual void broadcast(std::span<float> values) = 0;
   /// bytes := rank 0's bytes (any length), on every process: e.g. a checkpoint only rank 0 can read.
   virtual void broadcast(std::string& bytes) = 0;

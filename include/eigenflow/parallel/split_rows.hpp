@@ -12,7 +12,9 @@ namespace eigenflow::parallel {
 
 /// Rows [begin, begin + rows) of a batch.
 struct row_block {
+  /// Index of the first row.
   index_t begin = 0;
+  /// Number of rows.
   index_t rows = 0;
 };
 

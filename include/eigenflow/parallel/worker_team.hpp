@@ -25,6 +25,8 @@ inline int hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+/// A fixed team of threads in which worker k always runs part k of a job (reproducible whatever
+/// the scheduling); the calling thread is worker 0.
 class worker_team {
  public:
   /// A team of `size` workers: the caller and size − 1 threads, started here and kept until
@@ -46,6 +48,7 @@ class worker_team {
     for (std::thread& t : threads_) t.join();
   }
 
+  /// Number of workers, the calling thread included.
   int size() const { return size_; }
 
   /// Runs job(k) for k = 0 .. size − 1 at the same time (k = 0 on the calling thread) and returns

@@ -28,7 +28,16 @@ namespace eigenflow::plot {
 /// The rectangle [x_min, x_max]×[y_min, y_max] of the plane a chart shows. The chart's pixels
 /// split it evenly; y grows upwards in the plane and downwards in the image.
 struct view {
+  /// Left edge, in plane units.
   double x_min, x_max, y_min, y_max;
+  /// @var x_max
+  /// Right edge, in plane units (greater than x_min).
+
+  /// @var y_min
+  /// Bottom edge, in plane units.
+
+  /// @var y_max
+  /// Top edge, in plane units (greater than y_min).
 };
 
 namespace detail {
@@ -205,11 +214,13 @@ inline image side_by_side(const std::vector<image>& images, int gap = 8, rgb bac
 
 /// How trajectories draws.
 struct trajectory_style {
+  /// Colour of the canvas.
   rgb background = white;
   /// Opacity of the path lines: overlapping paths darken where many particles travel.
   double line_alpha = 0.4;
-  /// Radii in pixels of the markers at the first and the last positions.
+  /// Radius in pixels of the markers at the first positions.
   double start_radius = 1.0;
+  /// Radius in pixels of the markers at the last positions.
   double end_radius = 2.5;
   /// Time runs along viridis from 0 to colour_max: the top of viridis is a pale yellow that is
   /// hard to see on white.

@@ -87,16 +87,27 @@ namespace eigenflow::plot {
 
 /// A colour, 8 bits per channel, sRGB.
 struct rgb {
+  /// Red channel, 0..255.
   std::uint8_t r, g, b;
+  /// @var g
+  /// Green channel, 0..255.
+
+  /// @var b
+  /// Blue channel, 0..255.
+
+  /// Equal when every channel is.
   friend bool operator==(const rgb&, const rgb&) = default;
 };
 
+/// Pure white, the default background.
 inline constexpr rgb white{255, 255, 255};
+/// Pure black.
 inline constexpr rgb black{0, 0, 0};
 
 /// Largest side and pixel count of an image: they keep stb's int arithmetic (the filtered rows
 /// and the doubling of its output buffer) far from overflow.
 inline constexpr int max_image_side = 16384;
+/// Largest pixel count of an image (2^26).
 inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
 
 /// A width×height RGB raster. Pixel (x, y) is column x from the left and row y from the top, and
@@ -121,7 +132,9 @@ class image {
     fill(background);
   }
 
+  /// Width in pixels.
   int width() const noexcept { return width_; }
+  /// Height in pixels.
   int height() const noexcept { return height_; }
 
   /// The pixels row by row from the top, three bytes (r, g, b) each: width·height·3 bytes.
@@ -254,6 +267,7 @@ class image {
     }
   }
 
+  /// Equal when the sizes and every pixel are.
   friend bool operator==(const image&, const image&) = default;
 
  private:

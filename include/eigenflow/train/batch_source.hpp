@@ -13,6 +13,9 @@
 
 namespace eigenflow::train {
 
+/// Draws fixed-size mini-batches from a dataset in shuffled epochs.
+///
+/// @tparam Scalar float or double.
 template <class Scalar>
 class batch_source {
  public:
@@ -41,6 +44,7 @@ class batch_source {
     return data_.subset(rows);
   }
 
+  /// Rows per batch.
   index_t batch_rows() const { return batch_rows_; }
   /// Epochs begun so far.
   long epochs() const { return epochs_; }

@@ -39,10 +39,13 @@
 
 namespace eigenflow::train {
 
+/// Training steps and evaluations of a model with each batch split across worker threads.
+///
 /// @tparam Model any density_model (model.hpp).
 template <density_model Model>
 class data_parallel {
  public:
+  /// The model's scalar type.
   using Scalar = model_scalar_t<Model>;
 
   /// `threads` workers, each with a copy of `model` (none for one thread).
@@ -54,6 +57,7 @@ class data_parallel {
     }
   }
 
+  /// The number of worker threads (1: the calling thread alone).
   int threads() const { return team_.size(); }
 
   /// Adds ∂(mean loss)/∂θ of `batch` into model's parameter gradients (the caller zeroes them

@@ -15,12 +15,15 @@ namespace eigenflow::train {
 /// Rows of data with their optional context (class labels, context matrix).
 template <class Scalar>
 struct dataset {
-  matrix<Scalar> x;
-  std::vector<index_t> labels{};  // empty, or one per row
-  matrix<Scalar> features{};      // 0 columns, or one row per row of x
+  matrix<Scalar> x;               ///< the data, one sample per row
+  std::vector<index_t> labels{};  ///< empty, or one per row
+  matrix<Scalar> features{};      ///< 0 columns, or one row per row of x
 
+  /// The number of samples.
   index_t rows() const { return x.rows(); }
+  /// Whether the rows carry class labels.
   bool has_labels() const { return !labels.empty(); }
+  /// Whether the rows carry a context matrix.
   bool has_features() const { return features.cols() > 0; }
 
   /// The context of all rows (pointing into this data set).

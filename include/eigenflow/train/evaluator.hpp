@@ -14,12 +14,17 @@
 
 namespace eigenflow::train {
 
+/// When to evaluate, when to stop, and whether to keep the best parameters.
 struct evaluation_policy {
-  long every = 0;          // evaluate every this many steps (0: only at the last)
-  long patience = 0;       // stop after this many evaluations without improvement (0: never)
-  bool keep_best = true;   // end with the parameters of the best evaluation
+  long every = 0;          ///< evaluate every this many steps (0: only at the last)
+  long patience = 0;       ///< stop after this many evaluations without improvement (0: never)
+  bool keep_best = true;   ///< end with the parameters of the best evaluation
 };
 
+/// Model selection for one run: decides when to evaluate, tracks the best held-out NLL (and, with
+/// keep_best, its parameter values) and when patience runs out.
+///
+/// @tparam Scalar float or double (of the parameters).
 template <class Scalar>
 class evaluator {
  public:
@@ -62,8 +67,11 @@ class evaluator {
 
   /// NaN until an evaluation improved on nothing.
   double best_nll() const { return best_nll_; }
+  /// The step of the best evaluation (0 if none improved).
   long best_iteration() const { return best_iteration_; }
+  /// Evaluations since the last improvement.
   long evaluations_without_improvement() const { return without_improvement_; }
+  /// The policy given at construction.
   const evaluation_policy& policy() const { return policy_; }
 
  private:

@@ -18,22 +18,29 @@
 
 namespace eigenflow::train {
 
+/// How a gradient_step computes and applies the gradient.
 struct step_settings {
-  double clip = 0;              // global gradient-norm bound; 0: no clipping
-  bool skip_nonfinite = false;  // skip a step with a non-finite loss/gradient instead of throwing
-  int threads = 1;              // worker threads splitting each batch (data_parallel)
+  double clip = 0;              ///< global gradient-norm bound; 0: no clipping
+  bool skip_nonfinite = false;  ///< skip a step with a non-finite loss/gradient instead of throwing
+  int threads = 1;              ///< worker threads splitting each batch (data_parallel)
 };
 
 /// What a step did.
 struct step_outcome {
-  step_loss loss;      // the batch's (over every process)
-  bool taken = false;  // false: skipped for a non-finite loss or gradient
+  step_loss loss;      ///< the batch's (over every process)
+  bool taken = false;  ///< false: skipped for a non-finite loss or gradient
 };
 
+/// One optimizer step of a density model on one batch: gradient over threads and processes, a
+/// guard against non-finite values, clipping, then the update.
+///
+/// @tparam Model a density_model.
+/// @tparam Optimizer an optimizer of the model's parameters.
 template <density_model Model, class Optimizer>
   requires optim::optimizer_of<Optimizer, model_scalar_t<Model>>
 class gradient_step {
  public:
+  /// The model's scalar type.
   using Scalar = model_scalar_t<Model>;
 
   /// Steps `model` (and its copies on the worker threads) with `optimizer`; both must outlive

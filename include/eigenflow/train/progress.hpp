@@ -16,26 +16,29 @@
 
 namespace eigenflow::train {
 
+/// How fit() shows its progress.
 enum class progress_mode {
-  automatic,  // a bar if the stream is a terminal, else lines
-  bar,
-  lines,
-  quiet,
+  automatic,  ///< a bar if the stream is a terminal, else lines
+  bar,        ///< a bar redrawn in place
+  lines,      ///< a line of status every so many iterations
+  quiet,      ///< nothing
 };
 
+/// The names of the progress modes ("auto", "bar", "lines", "quiet"), for parsing and printing.
 inline constexpr auto progress_mode_names = std::to_array<enum_name<progress_mode>>({{progress_mode::automatic, "auto"},
                                                                                     {progress_mode::bar, "bar"},
                                                                                     {progress_mode::lines, "lines"},
                                                                                     {progress_mode::quiet, "quiet"}});
+/// The mode named `name`; throws value_error for an unknown name.
 inline progress_mode parse_progress_mode(std::string_view name) { return parse_enum(progress_mode_names, name, "progress"); }
 
 /// One line of status: where the run is, and any extra fields the model reports.
 struct progress_status {
-  long iteration = 0;
-  long iterations = 0;
-  double loss = 0;
-  std::string extra;  // e.g. "nfe 32+24" for continuous flows, "test 2.91" after an evaluation
-  long first_iteration = 1;  // the first one this run took (a resumed run starts later): for the ETA
+  long iteration = 0;        ///< the step just taken
+  long iterations = 0;       ///< the last step of the run
+  double loss = 0;           ///< the loss shown (fit: the mean over recent steps)
+  std::string extra;         ///< e.g. "nfe 32+24" for continuous flows, "test 2.91" after an evaluation
+  long first_iteration = 1;  ///< the first one this run took (a resumed run starts later): for the ETA
 };
 
 /// Renders progress_status updates to a C stream.
@@ -49,7 +52,9 @@ class progress {
                                              : mode;
   }
 
+  /// The mode in use (automatic resolved to bar or lines).
   progress_mode mode() const { return mode_; }
+  /// Seconds since construction.
   double elapsed_seconds() const { return std::chrono::duration<double>(clock::now() - start_).count(); }
 
   /// Shows the status (a bar redraw at most ~10 times a second; a line every lines_every).

@@ -37,35 +37,45 @@
 
 namespace eigenflow::train {
 
+/// The learning-rate schedule of fit(): constant, or linear warm-up then cosine decay.
 enum class schedule_kind { constant, cosine };
 
+/// The names of the schedules ("constant", "cosine"), for parsing and printing.
 inline constexpr auto schedule_kind_names =
     std::to_array<enum_name<schedule_kind>>({{schedule_kind::constant, "constant"}, {schedule_kind::cosine, "cosine"}});
+/// The schedule named `name`; throws value_error for an unknown name.
 inline schedule_kind parse_schedule_kind(std::string_view name) { return parse_enum(schedule_kind_names, name, "schedule"); }
 
 /// The learning rate of step k (0 for the first), in the optimizer's units.
 using learning_rate_schedule = std::function<double(long step)>;
 
+/// The settings of fit() (and of make_optimizer()).
 struct trainer_options {
+  /// Steps of the whole run, counting those a resumed run has already done.
   long iterations = 1000;
+  /// Rows per mini-batch: the global batch, over every process.
   index_t batch = 256;
   /// The learning rate: fit sets the optimizer's rate from the schedule before every step, so the
   /// rate the optimizer was built with never matters. constant: learning_rate throughout;
   /// cosine: linear warm-up over `warmup` steps to learning_rate, then cosine decay to 1% of it.
   double learning_rate = 1e-3;
-  double weight_decay = 0;              // make_optimizer: Adam's L2 penalty (AdamW's decay if decoupled)
-  bool decoupled_weight_decay = false;  // AdamW
-  double clip = 0;                      // global gradient-norm bound; 0: no clipping
+  double weight_decay = 0;              ///< make_optimizer: Adam's L2 penalty (AdamW's decay if decoupled)
+  bool decoupled_weight_decay = false;  ///< AdamW
+  double clip = 0;                      ///< global gradient-norm bound; 0: no clipping
+  /// The learning-rate schedule (see learning_rate).
   schedule_kind schedule = schedule_kind::constant;
-  long warmup = 0;                      // cosine: linear warm-up steps
+  long warmup = 0;                      ///< cosine: linear warm-up steps
   /// If set, the schedule instead (learning_rate, schedule and warmup are then ignored).
   learning_rate_schedule custom_schedule{};
-  long evaluate_every = 0;              // 0: evaluate once, at the end
-  long patience = 0;                    // stop after this many evaluations without improvement; 0: never
-  bool keep_best = true;                // end with the parameters of the best evaluation
-  bool skip_nonfinite = false;          // skip a step with a non-finite loss/gradient instead of throwing
+  long evaluate_every = 0;              ///< 0: evaluate once, at the end
+  long patience = 0;                    ///< stop after this many evaluations without improvement; 0: never
+  bool keep_best = true;                ///< end with the parameters of the best evaluation
+  bool skip_nonfinite = false;          ///< skip a step with a non-finite loss/gradient instead of throwing
+  /// Seed of the trainer's random streams (the batches and the model's own draws).
   std::uint64_t seed = 1;
+  /// How progress is shown (only rank 0 shows any).
   progress_mode progress = progress_mode::automatic;
+  /// Where progress goes; must not be null.
   std::FILE* out = stdout;
   /// Worker threads for each step and evaluation (train::data_parallel: the batch split into
   /// blocks, gradients summed in a fixed order). 1: the calling thread alone;
@@ -87,16 +97,23 @@ struct trainer_options {
   /// Called on every process after every checkpoint_every-th step (not after the last: the caller
   /// has the final model when fit returns), e.g. to save a checkpoint from rank 0. 0: never.
   long checkpoint_every = 0;
+  /// The checkpoint callback (see checkpoint_every); empty: none.
   std::function<void(long iteration)> on_checkpoint{};
 };
 
+/// What fit() did.
 struct training_summary {
-  long iterations = 0;      // steps taken (fewer than asked if stopped early)
+  long iterations = 0;      ///< steps taken (fewer than asked if stopped early)
+  /// The loss of the last step taken (NaN if none was).
   double last_loss = std::numeric_limits<double>::quiet_NaN();
-  double best_validation_nll = std::numeric_limits<double>::quiet_NaN();  // nats per sample
+  double best_validation_nll = std::numeric_limits<double>::quiet_NaN();  ///< nats per sample
+  /// The step after which the best evaluation was made (0 if none improved).
   long best_iteration = 0;
+  /// Whether patience ran out before the last iteration.
   bool stopped_early = false;
+  /// Steps skipped for a non-finite loss or gradient (skip_nonfinite).
   long skipped_steps = 0;
+  /// Wall-clock duration of fit, in seconds.
   double seconds = 0;
 };
 
@@ -205,16 +222,19 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
     }
     const step_outcome outcome = step(b, static_cast<Scalar>(rate_at(it - 1)), model_rng);
     summary.iterations = it;
-    if (!outcome.taken) {
+    // A skipped step only leaves out its loss: evaluations, agreement checks, checkpoints and the
+    // early stop still happen on schedule (the last evaluation above all).
+    if (outcome.taken) {
+      summary.last_loss = outcome.loss.loss;
+      running += outcome.loss.loss;
+      ++running_count;
+    } else {
       ++summary.skipped_steps;
-      continue;
     }
     if (o.check_every > 0 && (it % o.check_every == 0 || it == o.iterations)) check_agreement(group, model.parameters(), it);
-    summary.last_loss = outcome.loss.loss;
-    running += outcome.loss.loss;
-    ++running_count;
 
-    progress_status status{it, o.iterations, running / double(running_count), "", o.completed_iterations + 1};
+    progress_status status{it, o.iterations, running_count > 0 ? running / double(running_count) : summary.last_loss, "",
+                           o.completed_iterations + 1};
     if (outcome.loss.forward_evaluations + outcome.loss.backward_evaluations > 0) {
       status.extra = "nfe " + std::to_string(outcome.loss.forward_evaluations) + "+" +
                      std::to_string(outcome.loss.backward_evaluations);

@@ -29,6 +29,7 @@ inline constexpr auto activation_names = std::to_array<enum_name<activation>>(
     {{activation::identity, "identity"}, {activation::tanh, "tanh"}, {activation::sigmoid, "sigmoid"},
      {activation::softplus, "softplus"}, {activation::relu, "relu"}, {activation::elu, "elu"}});
 
+/// The name of an activation, as parse_activation reads it.
 inline std::string_view to_string(activation a) { return name_of(activation_names, a); }
 
 /// Parses an activation name; unknown names throw value_error listing the known ones.

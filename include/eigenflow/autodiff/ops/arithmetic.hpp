@@ -201,18 +201,22 @@ void broadcast_to_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
 
 // ---- plain matrices --------------------------------------------------------------------------
 
+/// a + b, elementwise, broadcasting: each dimension must match or be 1 in one operand.
 template <class Scalar>
 matrix<Scalar> add(const matrix<Scalar>& a, const matrix<Scalar>& b) {
   return detail::plain_binary<detail::add_fn>("add", a, b);
 }
+/// a − b, elementwise, broadcasting as add does.
 template <class Scalar>
 matrix<Scalar> sub(const matrix<Scalar>& a, const matrix<Scalar>& b) {
   return detail::plain_binary<detail::sub_fn>("sub", a, b);
 }
+/// a ⊙ b (elementwise product), broadcasting as add does.
 template <class Scalar>
 matrix<Scalar> mul(const matrix<Scalar>& a, const matrix<Scalar>& b) {
   return detail::plain_binary<detail::mul_fn>("mul", a, b);
 }
+/// a / b, elementwise, broadcasting as add does.
 template <class Scalar>
 matrix<Scalar> div(const matrix<Scalar>& a, const matrix<Scalar>& b) {
   return detail::plain_binary<detail::div_fn>("div", a, b);
@@ -223,6 +227,7 @@ matrix<Scalar> affine(const matrix<Scalar>& a, std::type_identity_t<Scalar> alph
                       std::type_identity_t<Scalar> beta) {
   return ((alpha * a.array()) + beta).matrix();
 }
+/// a repeated to rows×cols; throws shape_error unless a broadcasts to that shape.
 template <class Scalar>
 matrix<Scalar> broadcast_to(const matrix<Scalar>& a, index_t rows, index_t cols) {
   const detail::shape s = detail::broadcast_shape("broadcast_to", detail::shape_of(a), {rows, cols});
@@ -236,22 +241,27 @@ matrix<Scalar> broadcast_to(const matrix<Scalar>& a, index_t rows, index_t cols)
 
 // ---- vars ------------------------------------------------------------------------------------
 
+/// add on a tape.
 template <class Scalar>
 var<Scalar> add(const var<Scalar>& a, const var<Scalar>& b) {
   return detail::record_binary<detail::add_fn>("add", a, b, &detail::add_backward<Scalar>);
 }
+/// sub on a tape.
 template <class Scalar>
 var<Scalar> sub(const var<Scalar>& a, const var<Scalar>& b) {
   return detail::record_binary<detail::sub_fn>("sub", a, b, &detail::sub_backward<Scalar>);
 }
+/// mul on a tape.
 template <class Scalar>
 var<Scalar> mul(const var<Scalar>& a, const var<Scalar>& b) {
   return detail::record_binary<detail::mul_fn>("mul", a, b, &detail::mul_backward<Scalar>);
 }
+/// div on a tape.
 template <class Scalar>
 var<Scalar> div(const var<Scalar>& a, const var<Scalar>& b) {
   return detail::record_binary<detail::div_fn>("div", a, b, &detail::div_backward<Scalar>);
 }
+/// affine on a tape.
 template <class Scalar>
 var<Scalar> affine(const var<Scalar>& a, std::type_identity_t<Scalar> alpha,
                    std::type_identity_t<Scalar> beta) {
@@ -262,6 +272,7 @@ var<Scalar> affine(const var<Scalar>& a, std::type_identity_t<Scalar> alpha,
   y.output().array() = alpha * a.value().array() + beta;
   return y;
 }
+/// broadcast_to on a tape; the gradient is summed back over the repeated entries.
 template <class Scalar>
 var<Scalar> broadcast_to(const var<Scalar>& a, index_t rows, index_t cols) {
   tape<Scalar>& t = a.owner();
@@ -317,17 +328,20 @@ var<Scalar> tangent_add(const var<Scalar>& a, const var<Scalar>& b, shape s) {
 
 }  // namespace detail
 
+/// add for duals: the tangents add.
 template <class Scalar>
 dual<Scalar> add(const dual<Scalar>& a, const dual<Scalar>& b) {
   const var<Scalar> p = add(a.primal, b.primal);
   return {p, detail::tangent_add(a.tangent, b.tangent, p.shape())};
 }
+/// sub for duals: the tangents subtract.
 template <class Scalar>
 dual<Scalar> sub(const dual<Scalar>& a, const dual<Scalar>& b) {
   const var<Scalar> p = sub(a.primal, b.primal);
   const var<Scalar> neg_b = b.has_tangent() ? neg(b.tangent) : var<Scalar>();
   return {p, detail::tangent_add(a.tangent, neg_b, p.shape())};
 }
+/// mul for duals, with tangent ȧ ⊙ b + a ⊙ ḃ.
 template <class Scalar>
 dual<Scalar> mul(const dual<Scalar>& a, const dual<Scalar>& b) {
   // (a b)' = a' b + a b'
@@ -336,6 +350,7 @@ dual<Scalar> mul(const dual<Scalar>& a, const dual<Scalar>& b) {
   const var<Scalar> tb = b.has_tangent() ? mul(a.primal, b.tangent) : var<Scalar>();
   return {p, detail::tangent_add(ta, tb, p.shape())};
 }
+/// div for duals, with tangent ȧ / b − (a / b) ⊙ ḃ / b.
 template <class Scalar>
 dual<Scalar> div(const dual<Scalar>& a, const dual<Scalar>& b) {
   // (a / b)' = a' / b − (a / b) b' / b
@@ -345,12 +360,14 @@ dual<Scalar> div(const dual<Scalar>& a, const dual<Scalar>& b) {
       b.has_tangent() ? neg(div(mul(p, b.tangent), b.primal)) : var<Scalar>();
   return {p, detail::tangent_add(ta, tb, p.shape())};
 }
+/// affine for duals: the tangent is scaled by alpha.
 template <class Scalar>
 dual<Scalar> affine(const dual<Scalar>& a, std::type_identity_t<Scalar> alpha,
                     std::type_identity_t<Scalar> beta) {
   return {affine(a.primal, alpha, beta),
           a.has_tangent() ? affine(a.tangent, alpha, Scalar(0)) : var<Scalar>()};
 }
+/// broadcast_to for duals: primal and tangent both broadcast.
 template <class Scalar>
 dual<Scalar> broadcast_to(const dual<Scalar>& a, index_t rows, index_t cols) {
   return {broadcast_to(a.primal, rows, cols),

@@ -38,6 +38,7 @@ matrix<Scalar> inverse(const matrix<Scalar>& a) {
   detail::inverse_into(out, a);
   return out;
 }
+/// inverse on a tape; throws shape_error unless a is square.
 template <class Scalar>
 var<Scalar> inverse(const var<Scalar>& a) {
   tape<Scalar>& t = a.owner();

@@ -199,10 +199,12 @@ template <class Scalar>
 matrix<Scalar> matmul(const matrix<Scalar>& a, const matrix<Scalar>& b, product_form form = product_form::nn) {
   return detail::plain_product("matmul", form, a, b);
 }
+/// matmul on a tape.
 template <class Scalar>
 var<Scalar> matmul(const var<Scalar>& a, const var<Scalar>& b, product_form form = product_form::nn) {
   return detail::record_product("matmul", form, a, b);
 }
+/// matmul for duals, with tangent ȧ·b + a·ḃ (each transposed as `form` says).
 template <class Scalar>
 dual<Scalar> matmul(const dual<Scalar>& a, const dual<Scalar>& b, product_form form = product_form::nn) {
   return detail::dual_product(form, a, b);
@@ -240,6 +242,7 @@ matrix<Scalar> linear(const matrix<Scalar>& x, const matrix<Scalar>& w) {
   return x * w.transpose();
 }
 
+/// linear (with bias) on a tape: one node.
 template <class Scalar>
 var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w, const var<Scalar>& b) {
   tape<Scalar>& t = x.owner();
@@ -254,6 +257,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w, const var<Scalar>
   out.noalias() += x.value() * w.value().transpose();
   return y;
 }
+/// linear (no bias) on a tape.
 template <class Scalar>
 var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w) {
   tape<Scalar>& t = x.owner();
@@ -265,6 +269,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w) {
   return y;
 }
 
+/// linear (with bias) for duals, with tangent ẋ·Wᵀ + x·Ẇᵀ + ḃ.
 template <class Scalar>
 dual<Scalar> linear(const dual<Scalar>& x, const dual<Scalar>& w, const dual<Scalar>& b) {
   // (x Wᵀ + b)' = ẋ Wᵀ + x Ẇᵀ + ḃ
@@ -273,6 +278,7 @@ dual<Scalar> linear(const dual<Scalar>& x, const dual<Scalar>& w, const dual<Sca
   const var<Scalar> tw = w.has_tangent() ? linear(x.primal, w.tangent) : var<Scalar>();
   return {p, detail::tangent_add(detail::tangent_add(tx, tw, p.shape()), b.tangent, p.shape())};
 }
+/// linear (no bias) for duals, with tangent ẋ·Wᵀ + x·Ẇᵀ.
 template <class Scalar>
 dual<Scalar> linear(const dual<Scalar>& x, const dual<Scalar>& w) {
   const var<Scalar> p = linear(x.primal, w.primal);
@@ -283,10 +289,12 @@ dual<Scalar> linear(const dual<Scalar>& x, const dual<Scalar>& w) {
 
 // ---- transpose ------------------------------------------------------------------------------
 
+/// xᵀ.
 template <class Scalar>
 matrix<Scalar> transpose(const matrix<Scalar>& x) {
   return x.transpose();
 }
+/// transpose on a tape.
 template <class Scalar>
 var<Scalar> transpose(const var<Scalar>& x) {
   tape<Scalar>& t = x.owner();
@@ -295,6 +303,7 @@ var<Scalar> transpose(const var<Scalar>& x) {
   y.output() = x.value().transpose();
   return y;
 }
+/// transpose for duals: primal and tangent both transposed.
 template <class Scalar>
 dual<Scalar> transpose(const dual<Scalar>& x) {
   return {transpose(x.primal), x.has_tangent() ? transpose(x.tangent) : var<Scalar>()};
@@ -313,11 +322,13 @@ matrix<Scalar> block_matmul(const matrix<Scalar>& a, const matrix<Scalar>& b, in
   detail::block_products<false>(out, form, a, b, blocks);
   return out;
 }
+/// block_matmul on a tape: one node for all blocks.
 template <class Scalar>
 var<Scalar> block_matmul(const var<Scalar>& a, const var<Scalar>& b, index_t blocks,
                          product_form form = product_form::nn) {
   return detail::record_block_product(form, a, b, blocks);
 }
+/// block_matmul for duals, with tangent ȧ_g·b_g + a_g·ḃ_g per block.
 template <class Scalar>
 dual<Scalar> block_matmul(const dual<Scalar>& a, const dual<Scalar>& b, index_t blocks,
                           product_form form = product_form::nn) {

@@ -100,10 +100,12 @@ template <class Scalar>
 matrix<Scalar> sum(const matrix<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return detail::plain_reduce(axis, x, Scalar(1));
 }
+/// sum on a tape.
 template <class Scalar>
 var<Scalar> sum(const var<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return detail::record_reduce("sum", axis, x, Scalar(1));
 }
+/// sum for duals: the tangent is summed the same way.
 template <class Scalar>
 dual<Scalar> sum(const dual<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return {sum(x.primal, axis), x.has_tangent() ? sum(x.tangent, axis) : var<Scalar>()};
@@ -114,10 +116,12 @@ template <class Scalar>
 matrix<Scalar> mean(const matrix<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return detail::plain_reduce(axis, x, detail::mean_scale<Scalar>("mean", axis, detail::shape_of(x)));
 }
+/// mean on a tape.
 template <class Scalar>
 var<Scalar> mean(const var<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return detail::record_reduce("mean", axis, x, detail::mean_scale<Scalar>("mean", axis, x.shape()));
 }
+/// mean for duals: the tangent is averaged the same way.
 template <class Scalar>
 dual<Scalar> mean(const dual<Scalar>& x, reduce_axis axis = reduce_axis::all) {
   return {mean(x.primal, axis), x.has_tangent() ? mean(x.tangent, axis) : var<Scalar>()};
@@ -135,11 +139,13 @@ template <class Value>
 Value sum_cols(const Value& x) {
   return sum(x, reduce_axis::each_col);
 }
+/// Per-sample means: one value per row (Mx1).
 template <class Value>
   requires value_type<Value>
 Value mean_rows(const Value& x) {
   return mean(x, reduce_axis::each_row);
 }
+/// Per-feature means: one value per column (1xN).
 template <class Value>
   requires value_type<Value>
 Value mean_cols(const Value& x) {

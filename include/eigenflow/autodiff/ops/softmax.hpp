@@ -46,6 +46,7 @@ matrix<Scalar> softmax_rows(const matrix<Scalar>& x) {
   detail::softmax_into(out, x, scratch);
   return out;
 }
+/// softmax_rows on a tape.
 template <class Scalar>
 var<Scalar> softmax_rows(const var<Scalar>& x) {
   tape<Scalar>& t = x.owner();
@@ -56,6 +57,7 @@ var<Scalar> softmax_rows(const var<Scalar>& x) {
   detail::softmax_into(out, x.value(), scratch);
   return y;
 }
+/// softmax_rows for duals, with tangent y ⊙ (ẋ − rowsum(y ⊙ ẋ)).
 template <class Scalar>
 dual<Scalar> softmax_rows(const dual<Scalar>& x) {
   // ẏ = y ⊙ (ẋ − rowsum(y ⊙ ẋ))

@@ -190,6 +190,7 @@ matrix<Scalar> concat(std::span<const matrix<Scalar>> parts, axis ax = axis::col
   return out;
 }
 
+/// concat on a tape: one node for all parts.
 template <class Scalar>
 var<Scalar> concat(std::span<const var<Scalar>> parts, axis ax = axis::cols) {
   if (parts.empty()) detail::throw_shape("concat", "nothing to concatenate");
@@ -199,6 +200,7 @@ var<Scalar> concat(std::span<const var<Scalar>> parts, axis ax = axis::cols) {
       [&](index_t k) { return parts[k].shape(); }, [&](index_t k) { return parts[k]; });
 }
 
+/// concat for duals: the tangents are concatenated too (a null tangent counts as zeros).
 template <class Scalar>
 dual<Scalar> concat(std::span<const dual<Scalar>> parts, axis ax = axis::cols) {
   if (parts.empty()) detail::throw_shape("concat", "nothing to concatenate");
@@ -230,6 +232,7 @@ matrix<Scalar> slice(const matrix<Scalar>& x, index_t start, index_t count, axis
   detail::check_slice(ax, detail::shape_of(x), start, count);
   return detail::block_along(x, ax, start, count);
 }
+/// slice on a tape.
 template <class Scalar>
 var<Scalar> slice(const var<Scalar>& x, index_t start, index_t count, axis ax = axis::cols) {
   tape<Scalar>& t = x.owner();
@@ -244,6 +247,7 @@ var<Scalar> slice(const var<Scalar>& x, index_t start, index_t count, axis ax = 
   y.output() = detail::block_along(x.value(), ax, start, count);
   return y;
 }
+/// slice for duals: primal and tangent both sliced.
 template <class Scalar>
 dual<Scalar> slice(const dual<Scalar>& x, index_t start, index_t count, axis ax = axis::cols) {
   return {slice(x.primal, start, count, ax),
@@ -260,6 +264,7 @@ matrix<Scalar> gather_rows(const matrix<Scalar>& table, std::span<const index_t>
   for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<index_t>(i)) = table.row(rows[i]);
   return out;
 }
+/// gather_rows on a tape: the gradient of a repeated row adds up.
 template <class Scalar>
 var<Scalar> gather_rows(const var<Scalar>& table, std::span<const index_t> rows) {
   tape<Scalar>& t = table.owner();
@@ -277,6 +282,7 @@ var<Scalar> gather_rows(const var<Scalar>& table, std::span<const index_t> rows)
   for (index_t i = 0; i < n_rows; ++i) out.row(i) = tv.row(stored[i]);
   return y;
 }
+/// gather_rows for duals: primal and tangent both gathered.
 template <class Scalar>
 dual<Scalar> gather_rows(const dual<Scalar>& table, std::span<const index_t> rows) {
   return {gather_rows(table.primal, rows),
@@ -294,6 +300,7 @@ matrix<Scalar> gather_cols(const matrix<Scalar>& x, std::span<const index_t> col
   for (std::size_t j = 0; j < cols.size(); ++j) out.col(static_cast<index_t>(j)) = x.col(cols[j]);
   return out;
 }
+/// gather_cols on a tape.
 template <class Scalar>
 var<Scalar> gather_cols(const var<Scalar>& x, std::span<const index_t> cols) {
   tape<Scalar>& t = x.owner();
@@ -311,6 +318,7 @@ var<Scalar> gather_cols(const var<Scalar>& x, std::span<const index_t> cols) {
   for (index_t j = 0; j < count; ++j) out.col(j) = xv.col(stored[j]);
   return y;
 }
+/// gather_cols for duals: primal and tangent both gathered.
 template <class Scalar>
 dual<Scalar> gather_cols(const dual<Scalar>& x, std::span<const index_t> cols) {
   return {gather_cols(x.primal, cols), x.has_tangent() ? gather_cols(x.tangent, cols) : var<Scalar>()};
@@ -324,6 +332,7 @@ matrix<Scalar> reshape(const matrix<Scalar>& x, index_t rows, index_t cols) {
   detail::check_reshape(detail::shape_of(x), rows, cols);
   return x.reshaped(rows, cols);
 }
+/// reshape on a tape.
 template <class Scalar>
 var<Scalar> reshape(const var<Scalar>& x, index_t rows, index_t cols) {
   tape<Scalar>& t = x.owner();
@@ -333,6 +342,7 @@ var<Scalar> reshape(const var<Scalar>& x, index_t rows, index_t cols) {
   y.output().reshaped() = x.value().reshaped();
   return y;
 }
+/// reshape for duals: primal and tangent both reshaped.
 template <class Scalar>
 dual<Scalar> reshape(const dual<Scalar>& x, index_t rows, index_t cols) {
   return {reshape(x.primal, rows, cols), x.has_tangent() ? reshape(x.tangent, rows, cols) : var<Scalar>()};
@@ -358,6 +368,7 @@ matrix<Scalar> unstack_row_blocks(const matrix<Scalar>& x, index_t parts) {
   detail::unstack_blocks_into(out, x, parts);
   return out;
 }
+/// stack_col_blocks on a tape.
 template <class Scalar>
 var<Scalar> stack_col_blocks(const var<Scalar>& x, index_t parts) {
   tape<Scalar>& t = x.owner();
@@ -370,6 +381,7 @@ var<Scalar> stack_col_blocks(const var<Scalar>& x, index_t parts) {
   detail::stack_blocks_into(y.output(), x.value(), parts);
   return y;
 }
+/// unstack_row_blocks on a tape.
 template <class Scalar>
 var<Scalar> unstack_row_blocks(const var<Scalar>& x, index_t parts) {
   tape<Scalar>& t = x.owner();
@@ -382,10 +394,12 @@ var<Scalar> unstack_row_blocks(const var<Scalar>& x, index_t parts) {
   detail::unstack_blocks_into(y.output(), x.value(), parts);
   return y;
 }
+/// stack_col_blocks for duals: primal and tangent both moved.
 template <class Scalar>
 dual<Scalar> stack_col_blocks(const dual<Scalar>& x, index_t parts) {
   return {stack_col_blocks(x.primal, parts), x.has_tangent() ? stack_col_blocks(x.tangent, parts) : var<Scalar>()};
 }
+/// unstack_row_blocks for duals: primal and tangent both moved.
 template <class Scalar>
 dual<Scalar> unstack_row_blocks(const dual<Scalar>& x, index_t parts) {
   return {unstack_row_blocks(x.primal, parts), x.has_tangent() ? unstack_row_blocks(x.tangent, parts) : var<Scalar>()};

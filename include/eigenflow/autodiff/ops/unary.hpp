@@ -82,10 +82,12 @@ template <class Kernel, class Scalar>
 matrix<Scalar> apply_elementwise(const matrix<Scalar>& x) {
   return detail::plain_unary<Kernel>(x);
 }
+/// apply_elementwise on a tape.
 template <class Kernel, class Scalar>
 var<Scalar> apply_elementwise(const var<Scalar>& x) {
   return detail::record_unary<Kernel>(x);
 }
+/// apply_elementwise for duals: the tangent is Kernel::tangent(x, y, ẋ).
 template <class Kernel, class Scalar>
 dual<Scalar> apply_elementwise(const dual<Scalar>& x) {
   return detail::dual_unary<Kernel>(x);

@@ -1,0 +1,63 @@
+// tools/eigenflow/commands.hpp — the verbs of the `eigenflow` command line. Each verb lives in its
+// own file (train.cpp, sample.cpp, logprob.cpp, info.cpp) and offers two functions: one that adds
+// its options to the command line and one that runs it; main.cpp parses and dispatches.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "eigenflow/eigenflow.hpp"
+
+namespace eigenflow::cli {
+
+struct train_settings {
+  std::string data;
+  std::optional<index_t> label_col;
+  std::string model = "coupling";
+  long iters = 0;    // 0: the model kind's default
+  index_t batch = 0;  // 0: the model kind's default
+  double lr = 1e-3;
+  index_t hidden = 0;  // 0: the model kind's default
+  int layers = 0;      // 0: the model kind's default
+  int couplings = 8;
+  double holdout = 0.1;
+  std::uint64_t seed = 1;
+  std::string progress = "auto";
+  int threads = parallel::hardware_threads();
+  long checkpoint_every = 100;
+  bool restart = false;
+  std::string out;
+};
+CLI::App* add_train_command(CLI::App& app, train_settings& s);
+int run_train(const train_settings& s, parallel::process_group& group);
+
+struct sample_settings {
+  std::string model;
+  index_t n = 0;
+  std::optional<index_t> class_id;
+  std::uint64_t seed = 1;
+  int threads = 1;  // not every core by default: the draws of a seed depend on the thread count
+  std::string out;
+};
+CLI::App* add_sample_command(CLI::App& app, sample_settings& s);
+int run_sample(const sample_settings& s);
+
+struct logprob_settings {
+  std::string model;
+  std::string data;
+  std::string out;
+  int threads = parallel::hardware_threads();
+};
+CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s);
+int run_logprob(const logprob_settings& s);
+
+struct info_settings {
+  std::string model;
+};
+CLI::App* add_info_command(CLI::App& app, info_settings& s);
+int run_info(const info_settings& s);
+
+}  // namespace eigenflow::cli

@@ -1,0 +1,237 @@
+// tools/eigenflow/train.cpp — `eigenflow train`: reads a data file, holds out a seeded share of its
+// rows, trains a model of the chosen kind on the standardized rest (data parallel over threads and
+// MPI ranks), and writes DIR/model.ckpt with what the other verbs need. Prints test_nll last.
+//
+// train saves DIR/model.ckpt every --checkpoint-every iterations; running the same command again
+// resumes from it (with any number of MPI ranks), and a finished run is not trained twice.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "commands.hpp"
+#include "model_kinds.hpp"
+#include "saved_model.hpp"
+#include "table_file.hpp"
+
+namespace eigenflow::cli {
+namespace {
+
+/// Class ids must be 0..C-1; returns the rows per class.
+std::vector<double> count_classes(const std::vector<index_t>& labels) {
+  const index_t classes = *std::max_element(labels.begin(), labels.end()) + 1;
+  if (classes > 100000) throw value_error("the label column holds class " + std::to_string(classes - 1) + "; labels must be small class ids 0..C-1");
+  std::vector<double> counts(static_cast<std::size_t>(classes), 0.0);
+  for (const index_t l : labels) counts[static_cast<std::size_t>(l)] += 1;
+  return counts;
+}
+
+/// The settings that make a training run what it is, besides the architecture (the recipe's
+/// spec.* metadata): not threads, ranks or progress. A rerun resumes only the same run.
+io::checkpoint_metadata run_identity(const train_settings& s, const train::trainer_options& o, index_t rows) {
+  return {{"run.data", std::filesystem::absolute(s.data).lexically_normal().string()},
+          {"run.rows", std::to_string(rows)},
+          {"run.label_col", s.label_col ? std::to_string(*s.label_col) : "none"},
+          {"run.iterations", std::to_string(o.iterations)},
+          {"run.batch", std::to_string(o.batch)},
+          {"run.lr", to_text(static_cast<Scalar>(o.learning_rate))},
+          {"run.holdout", to_text(static_cast<Scalar>(s.holdout))},
+          {"run.seed", std::to_string(s.seed)}};
+}
+
+/// The checkpoint a rerun resumes from (none, or --restart: nullopt). Rank 0 reads it and every
+/// other rank gets it from rank 0: the other machines need not see DIR.
+std::optional<io::checkpoint<Scalar>> checkpoint_to_resume(const train_settings& s, parallel::process_group& group) {
+  const std::filesystem::path file = checkpoint_path(s.out);
+  std::optional<io::checkpoint<Scalar>> saved;
+  if (!s.restart && group.rank() == 0 && std::filesystem::exists(file)) saved = io::load_checkpoint<Scalar>(file);
+  if (group.size() == 1) return saved;
+  std::string bytes = saved ? io::encode_checkpoint(*saved) : std::string();
+  group.broadcast(bytes);
+  if (!saved && !bytes.empty()) saved = io::decode_checkpoint<Scalar>(bytes, file);
+  return saved;
+}
+
+/// Throws unless `ckpt` holds these metadata (the same run), naming the first that differs.
+void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& expected, const std::string& dir) {
+  for (const auto& [key, value] : expected) {
+    const auto saved = io::find_metadata(ckpt, key);
+    if (saved != value) {
+      throw value_error(checkpoint_path(dir).string() + " holds another run (" + key.substr(key.find('.') + 1) +
+                        ": " + (saved ? *saved : std::string("not recorded")) + " there, " + value +
+                        " now); pass --restart to train from scratch, or choose another --out");
+    }
+  }
+}
+
+/// The trainer's options: the kind's defaults, overridden by what the command line gave.
+train::trainer_options training_options(const model_kind& kind, const train_settings& s, parallel::process_group& group) {
+  const training_defaults& d = kind.training;
+  train::trainer_options options;
+  options.iterations = s.iters > 0 ? s.iters : d.iterations;
+  options.batch = s.batch > 0 ? s.batch : d.batch;
+  options.learning_rate = s.lr;
+  options.weight_decay = d.weight_decay;
+  options.clip = 10;
+  options.schedule = d.schedule;
+  options.warmup = d.warmup_divisor > 0 ? options.iterations / d.warmup_divisor : 0;
+  options.seed = s.seed;
+  options.progress = train::parse_progress_mode(s.progress);
+  options.threads = s.threads;
+  options.processes = &group;
+  options.checkpoint_every = s.checkpoint_every;
+  return options;
+}
+
+}  // namespace
+
+CLI::App* add_train_command(CLI::App& app, train_settings& s) {
+  using kind_field = std::function<long(const model_kind&)>;
+  std::string kinds;
+  for (const model_kind& k : model_kinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k.name) + " (" + std::string(k.summary) + ")";
+  CLI::App* cmd = app.add_subcommand("train", "train a flow; writes DIR/model.ckpt and prints test_nll last");
+  cmd->add_option("--data", s.data, "data file: .csv (header optional) or .npy, one row per sample")->required();
+  cmd->add_option("--label-col", s.label_col,
+                  "column of integer class ids 0..C-1 (negative: from the end): trains p(x | class)");
+  cmd->add_option("--model", s.model, "model kind: " + kinds)->capture_default_str();
+  cmd->add_option("--iters", s.iters, "training iterations (" + default_help(kind_field([](const model_kind& k) { return k.training.iterations; })) + ")")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", s.batch, "batch size (" + default_help(kind_field([](const model_kind& k) { return long(k.training.batch); })) + ")")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", s.lr, "learning rate (Adam)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--hidden", s.hidden, "hidden width (" + default_help(kind_field([](const model_kind& k) { return long(k.hidden); })) + ")")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", s.layers,
+                  "hidden layers, residual blocks or dynamics layers (" + default_help(kind_field([](const model_kind& k) { return long(k.layers); })) + ")")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")->capture_default_str();
+  cmd->add_option("--seed", s.seed, "random seed (split, initialization, batches)")->capture_default_str();
+  cmd->add_option("--progress", s.progress,
+                  "progress display: " + known_names(train::progress_mode_names) + " (auto: a bar on a terminal, else lines)")
+      ->capture_default_str();
+  cmd->add_option("--threads", s.threads, "worker threads: each batch split across them")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--checkpoint-every", s.checkpoint_every,
+                  "save DIR/model.ckpt every N iterations (0: only at the end); rerunning the same command resumes from it")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_flag("--restart", s.restart, "train from scratch even if DIR holds a checkpoint of this or another run");
+  cmd->add_option("--out", s.out, "model directory to write")->required();
+  return cmd;
+}
+
+int run_train(const train_settings& s, parallel::process_group& group) {
+  const model_kind& kind = find_model_kind(s.model);
+  if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
+  train::trainer_options options = training_options(kind, s, group);
+  const table<Scalar> data = read_table<Scalar>(s.data, s.label_col);
+  const index_t n = data.values.rows();
+  const index_t held_out = static_cast<index_t>(std::llround(s.holdout * double(n)));
+  if (held_out < 1 || held_out >= n) {
+    throw value_error(s.data + ": " + std::to_string(n) + " rows cannot be split into training and " +
+                      std::to_string(s.holdout) + " held out");
+  }
+
+  // A seeded shuffle, then the last rows are held out: files are often sorted by class or time.
+  random_engine rng(s.seed);
+  std::vector<index_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), index_t(0));
+  shuffle(order, rng);  // eigenflow::shuffle: the same split on every standard library
+  train::dataset<Scalar> all{.x = data.values, .labels = data.labels};
+  const train::dataset<Scalar> train_rows = all.subset(std::vector<index_t>(order.begin(), order.end() - held_out));
+  const train::dataset<Scalar> test_rows = all.subset(std::vector<index_t>(order.end() - held_out, order.end()));
+  train_rows.validate(s.data);
+
+  if ((data.values.array() == data.values.array().round()).all()) {
+    std::printf("note: every value in %s is an integer; a density of discrete values grows without bound as the "
+                "model sharpens; dequantize (add uniform [0, 1) noise) first\n", s.data.c_str());
+  }
+  data_layout layout;
+  layout.standardizer = data::standardizer<Scalar>::fit(train_rows.x);
+  layout.label_position = data.label_position;
+  layout.column_names = data.column_names;
+  if (!data.label_name.empty()) layout.label_name = data.label_name;
+  if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
+
+  model_recipe recipe = default_recipe(kind.name);
+  recipe.dim = data.values.cols();
+  recipe.classes = static_cast<index_t>(layout.class_counts.size());
+  if (s.hidden > 0) recipe.hidden = s.hidden;
+  if (s.layers > 0) recipe.layers = s.layers;
+  recipe.couplings = s.couplings;
+  saved_model model(recipe, rng);
+  if (!data.labels.empty() && *std::max_element(test_rows.labels.begin(), test_rows.labels.end()) >= recipe.classes) {
+    throw value_error(s.data + ": a held-out row has a class that no training row has; use more data or another --seed");
+  }
+
+  std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out\n", s.model.c_str(),
+              s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
+              recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
+              static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out));
+  if (group.size() > 1) {
+    std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
+                s.threads, static_cast<long>(options.batch));
+  }
+
+  optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
+  const io::checkpoint_metadata run = run_identity(s, options, n);
+  if (const auto saved = checkpoint_to_resume(s, group)) {
+    check_same_run(*saved, recipe_metadata(recipe), s.out);
+    check_same_run(*saved, run, s.out);
+    const long completed = parse_metadata<long>(io::metadata_value(*saved, "train.completed_iterations"),
+                                                "train.completed_iterations", checkpoint_path(s.out));
+    if (io::find_metadata(*saved, "train.finished") == "yes") {
+      std::printf("%s already holds this run, finished after %ld iterations: nothing to do (--restart trains again)\n",
+                  checkpoint_path(s.out).c_str(), completed);
+      std::printf("test_nll: %s\n", io::metadata_value(*saved, "test_nll").c_str());
+      return 0;
+    }
+    io::restore_parameters(*saved, model.model());
+    if (!saved->optimizer) throw io_error(checkpoint_path(s.out).string() + " has no optimizer state to resume with");
+    adam.import_state(*saved->optimizer, model.model().parameters());
+    options.completed_iterations = completed;
+    std::printf("resuming from %s at iteration %ld of %ld\n", checkpoint_path(s.out).c_str(), completed,
+                options.iterations);
+  }
+  std::fflush(stdout);
+
+  // Rank 0 writes (checkpoints along the way, the model at the end); a rerun resumes from them.
+  auto save = [&](long completed, io::checkpoint_metadata status) {
+    if (group.rank() != 0) return;
+    io::checkpoint_metadata meta = run;
+    meta.emplace_back("train.completed_iterations", std::to_string(completed));
+    for (auto& entry : status) meta.push_back(std::move(entry));
+    save_model_dir(s.out, model, layout, std::move(meta), adam.export_state());
+  };
+  options.on_checkpoint = [&](long it) { save(it, {{"train.finished", "no"}}); };
+
+  // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
+  const train::dataset<Scalar> standardized{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels};
+  const train::training_summary summary = model.fit(adam, train::shard(standardized, group), options);
+  const train::dataset<Scalar> my_test = train::shard(test_rows, group);
+  const double test_nll = parallel::mean_over_processes(
+      group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
+
+  char nll_text[32];
+  std::snprintf(nll_text, sizeof nll_text, "%.6f", test_nll);
+  save(summary.iterations, {{"train.finished", "yes"},
+                            {"train.data", std::filesystem::absolute(s.data).string()},
+                            {"train.rows", std::to_string(n - held_out)},
+                            {"train.held_out_rows", std::to_string(held_out)},
+                            {"train.iterations", std::to_string(summary.iterations)},
+                            {"train.batch", std::to_string(options.batch)},
+                            {"train.seed", std::to_string(s.seed)},
+                            {"train.processes", std::to_string(group.size())},
+                            {"train.seconds", std::to_string(summary.seconds)},
+                            {"test_nll", nll_text}});
+  std::printf("model written to %s\n", checkpoint_path(s.out).c_str());
+  std::printf("test_nll: %.4f\n", test_nll);
+  return 0;
+}
+
+}  // namespace eigenflow::cli
