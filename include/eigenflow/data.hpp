@@ -8,3 +8,4 @@
 #include "eigenflow/data/digits.hpp"
 #include "eigenflow/data/standardizer.hpp"
 #include "eigenflow/data/toy2d.hpp"
+#include "eigenflow/data/whitening.hpp"
