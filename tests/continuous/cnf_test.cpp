@@ -418,3 +418,31 @@ TEST_CASE("cnf: the const view of the parameters is the model's list, and follow
   moved.set_options(o);
   CHECK(moved.parameters().size() == list.size() - 1);
 }
+
+TEST_CASE("cnf: with zero_output the flow starts as the identity (its base density) and still learns",
+          "[continuous]") {
+  random_engine rng(41);
+  const matrix<double> x = normal_matrix<double>(5, 3, rng) * 2.0;
+  const distributions::standard_normal<double> base(3);
+  const matrix<double> base_log_p = base.log_prob(x);
+  for (const dynamics_kind kind : {dynamics_kind::concat_squash, dynamics_kind::time_mlp}) {
+    INFO("dynamics " << static_cast<int>(kind));
+    continuous_flow_spec spec;
+    spec.dynamics = kind;
+    spec.network = {.hidden = {8, 8}, .zero_output = true};
+    random_engine build(42);
+    cnf<double> model = make_continuous_flow<double>(3, build, spec);
+    // f = 0 exactly, so z(T) = x and the trace is 0: log p is the base's, to the last bit.
+    CHECK((model.log_prob(x) - base_log_p).cwiseAbs().maxCoeff() == 0.0);
+    // The zero layer is trainable: the training loss has a non-zero gradient in the parameters.
+    nn::parameter_list<double> params = model.parameters();
+    params.zero_grad();
+    tape<double> t;
+    model.accumulate_gradient(x, {}, rng, t);
+    CHECK(params.grad_norm() > 1e-6);
+    // Without the option the same network is not the identity.
+    spec.network.zero_output = false;
+    random_engine build_again(42);
+    CHECK((make_continuous_flow<double>(3, build_again, spec).log_prob(x) - base_log_p).cwiseAbs().maxCoeff() > 1e-3);
+  }
+}

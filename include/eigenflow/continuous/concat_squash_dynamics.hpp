@@ -32,7 +32,8 @@ class concat_squash_dynamics : public dynamics_base<concat_squash_dynamics<Scala
       : input_(name, dim, opts, rng), activation_(opts.hidden_activation) {
     const std::vector<index_t> widths = input_.widths(dim);
     for (std::size_t k = 0; k + 1 < widths.size(); ++k) {
-      layers_.emplace_back(name + ".layers." + std::to_string(k), widths[k], widths[k + 1], rng);
+      const bool last = k + 2 == widths.size();
+      layers_.emplace_back(name + ".layers." + std::to_string(k), widths[k], widths[k + 1], rng, last && opts.zero_output);
     }
   }
 

@@ -35,6 +35,10 @@ struct dynamics_options {
   condition_spec condition{};
   /// Width of the class embedding, used when condition.classes > 0.
   index_t embedding_dim = 8;
+  /// The last layer starts at zero, so f = 0 and the flow starts as the identity: at step 0 the
+  /// model is exactly its base density (a whitened table's Gaussian, say). An initialization,
+  /// not part of the architecture: describe() does not show it.
+  bool zero_output = false;
 };
 
 /// Throws value_error, naming `who`, unless the options describe a network that can be built and

@@ -29,7 +29,9 @@ class time_mlp_dynamics : public dynamics_base<time_mlp_dynamics<Scalar>, Scalar
   /// prefixes the parameter names.
   time_mlp_dynamics(index_t dim, random_engine& rng, dynamics_options opts = {}, std::string name = "dynamics")
       : input_(name, dim, opts, rng),
-        net_(name + ".net", input_.widths(dim + 1), rng, {.hidden_activation = opts.hidden_activation}) {}
+        net_(name + ".net", input_.widths(dim + 1), rng,
+             {.hidden_activation = opts.hidden_activation,
+              .final_init = opts.zero_output ? nn::init::zeros : nn::init::lecun_normal}) {}
 
   /// z: batch × D, t: 1x1, c as condition() asks. Returns dz/dt, batch × D.
   template <class Value>

@@ -24,12 +24,13 @@ template <class Scalar>
 class concat_squash : public module_base<concat_squash<Scalar>, Scalar> {
  public:
   concat_squash() = default;
-  /// A layer from `in` to `out` features with sub-layers name.layer, name.gate and name.shift.
-  concat_squash(const std::string& name, index_t in, index_t out, random_engine& rng)
+  /// A layer from `in` to `out` features with sub-layers name.layer, name.gate and name.shift;
+  /// `zero`: the main layer and the shift start at zero, so the layer starts as the zero map.
+  concat_squash(const std::string& name, index_t in, index_t out, random_engine& rng, bool zero = false)
       : name_(name),
-        layer_(name + ".layer", in, out, rng),
+        layer_(name + ".layer", in, out, rng, {.weight_init = zero ? init::zeros : init::lecun_normal}),
         gate_(name + ".gate", 1, out, rng),
-        shift_(name + ".shift", 1, out, rng, {.bias = false}) {}
+        shift_(name + ".shift", 1, out, rng, {.bias = false, .weight_init = zero ? init::zeros : init::lecun_normal}) {}
 
   /// x: batch × in; t: 1x1 or batch × 1 (same value type as x).
   template <class Value>
