@@ -7,8 +7,8 @@
 //   eigenflow logprob --model DIR --data FILE --out FILE.npy|FILE.csv
 //   eigenflow info    --model DIR
 //
-// Every density is in the units of the data as given: the model sees standardized rows and the
-// standardization's log-determinant is added back. Any failure ends with one line on stderr and
+// Every density is in the units of the data as given: the model sees whitened rows and the
+// whitening's log-determinant is added back. Any failure ends with one line on stderr and
 // exit code 1 (2 for a mistake on the command line itself). Each verb lives in its own file
 // (commands.hpp); the model kinds in one table (model_kinds.hpp).
 #include <CLI/CLI.hpp>

@@ -66,7 +66,7 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
                                               .hidden_width = r.hidden,
                                               .hidden_layers = r.layers,
                                               .condition = {.classes = r.classes}};
-  return flows::make_coupling_flow<Scalar>(options, rng);
+  return flows::make_coupling_flow<Scalar>(options, rng);  // its couplings start as the identity
 }
 
 inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_engine& rng) {
@@ -74,6 +74,7 @@ inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_eng
   continuous::continuous_flow_spec spec;
   spec.network.hidden.assign(static_cast<std::size_t>(r.layers), r.hidden);
   spec.network.condition.classes = r.classes;
+  spec.network.zero_output = true;  // the identity at step 0: the whitened rows' Gaussian
   spec.model.training_trace = r.kind == "cnf" ? continuous::trace_estimator::exact : continuous::trace_estimator::hutchinson;
   return continuous::make_continuous_flow<Scalar>(r.dim, rng, spec);
 }

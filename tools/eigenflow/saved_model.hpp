@@ -1,6 +1,6 @@
 // tools/eigenflow/saved_model.hpp — what `eigenflow train` leaves in its output directory and the
 // other verbs read back: a flow (coupling stack or continuous), the recipe it was built from, the
-// standardization of the data and a summary of the training run, all in DIR/model.ckpt.
+// whitening of the data (the training rows' Gaussian) and a summary of the training run, all in DIR/model.ckpt.
 //
 // The checkpoint's metadata holds the recipe ("spec.*") so that `sample`, `logprob` and `info`
 // rebuild the same architecture and then restore its parameters; restore_parameters compares the
@@ -38,7 +38,7 @@ class saved_model {
   any_model<Scalar>& model() { return model_; }
   const any_model<Scalar>& model() const { return model_; }
 
-  /// log p(w | labels) of standardized rows w (labels empty for an unconditional model), the rows
+  /// log p(w | labels) of whitened rows w (labels empty for an unconditional model), the rows
   /// split across `threads` workers.
   matrix<Scalar> log_prob(const matrix<Scalar>& w, std::span<const index_t> labels, int threads = 1) const {
     context<matrix<Scalar>> c;
@@ -56,7 +56,7 @@ class saved_model {
     return train::data_parallel<any_model<Scalar>>(model_, threads).sample(model_, n, rng, c);
   }
 
-  /// Trains on standardized rows (train::fit; the optimizer is the caller's, for the checkpoint).
+  /// Trains on whitened rows (train::fit; the optimizer is the caller's, for the checkpoint).
   train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
                               const train::trainer_options& options) {
     return train::fit(model_, optimizer, data, nullptr, options);
@@ -109,7 +109,7 @@ inline row_vector<Scalar> split_floats(const std::string& text, index_t expected
 
 /// Everything in a model directory besides the network: how data map to the model's inputs.
 struct data_layout {
-  data::standardizer<Scalar> standardizer;
+  data::whitening<Scalar> whitening;      // the training rows' Gaussian: the model sees z = L⁻¹(x − μ)
   std::vector<double> class_counts;       // training rows per class (conditional models)
   std::optional<index_t> label_position;  // the label's column in the training file's rows
   std::vector<std::string> column_names;  // the value columns' names, if the file had a header
@@ -117,10 +117,28 @@ struct data_layout {
 };
 
 /// log p(x) in the data's units of rows x (labels: one per row for a conditional model, else
-/// empty), from the model of standardized rows.
+/// empty), from the model of whitened rows.
 inline matrix<Scalar> data_log_prob(const saved_model& model, const data_layout& layout, const matrix<Scalar>& x,
                                     std::span<const index_t> labels, int threads) {
-  return layout.standardizer.to_data_log_prob(model.log_prob(layout.standardizer.apply(x), labels, threads));
+  return layout.whitening.to_data_log_prob(model.log_prob(layout.whitening.apply(x), labels, threads));
+}
+
+/// The lower triangle of a square matrix, row by row (D(D+1)/2 values), and back.
+inline row_vector<Scalar> lower_triangle(const matrix<Scalar>& m) {
+  row_vector<Scalar> out(m.rows() * (m.rows() + 1) / 2);
+  index_t k = 0;
+  for (index_t i = 0; i < m.rows(); ++i) {
+    for (index_t j = 0; j <= i; ++j) out(k++) = m(i, j);
+  }
+  return out;
+}
+inline matrix<Scalar> from_lower_triangle(const row_vector<Scalar>& values, index_t dim) {
+  matrix<Scalar> m = matrix<Scalar>::Zero(dim, dim);
+  index_t k = 0;
+  for (index_t i = 0; i < dim; ++i) {
+    for (index_t j = 0; j <= i; ++j) m(i, j) = values(k++);
+  }
+  return m;
 }
 
 inline std::filesystem::path checkpoint_path(const std::filesystem::path& dir) { return dir / "model.ckpt"; }
@@ -140,8 +158,9 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
                            io::checkpoint_metadata summary, std::optional<optim::optimizer_state<Scalar>> optimizer) {
   io::checkpoint_metadata meta = {{"format", "eigenflow-cli 1"}};
   for (auto& entry : recipe_metadata(model.recipe())) meta.push_back(std::move(entry));
-  meta.emplace_back("data.mean", join(layout.standardizer.mean()));
-  meta.emplace_back("data.scale", join(layout.standardizer.scale()));
+  meta.emplace_back("data.mean", join(layout.whitening.mean()));
+  meta.emplace_back("data.factor", join(lower_triangle(layout.whitening.factor())));
+  meta.emplace_back("data.ridge", std::to_string(layout.whitening.ridge()));
   if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
   if (!layout.class_counts.empty()) {
     std::string counts;
@@ -189,8 +208,21 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   out.model = std::make_unique<saved_model>(r, rng);
   io::restore_parameters(ckpt, out.model->model());
 
-  out.layout.standardizer = data::standardizer<Scalar>(split_floats(io::metadata_value(ckpt, "data.mean"), r.dim, "data.mean", file),
-                                                       split_floats(io::metadata_value(ckpt, "data.scale"), r.dim, "data.scale", file));
+  // data.factor: the whitening's Cholesky factor; a model directory from before it holds the
+  // per-column scales of a standardization (data.scale), the same map with a diagonal factor.
+  const row_vector<Scalar> mean = split_floats(io::metadata_value(ckpt, "data.mean"), r.dim, "data.mean", file);
+  try {
+    if (const auto factor = io::find_metadata(ckpt, "data.factor")) {
+      const double ridge = parse_metadata<double>(io::metadata_value(ckpt, "data.ridge"), "data.ridge", file);
+      out.layout.whitening = data::whitening<Scalar>(
+          mean, from_lower_triangle(split_floats(*factor, r.dim * (r.dim + 1) / 2, "data.factor", file), r.dim), ridge);
+    } else {
+      const row_vector<Scalar> scale = split_floats(io::metadata_value(ckpt, "data.scale"), r.dim, "data.scale", file);
+      out.layout.whitening = data::whitening<Scalar>(mean, scale.transpose().asDiagonal().toDenseMatrix());
+    }
+  } catch (const value_error& e) {
+    throw io_error(file.string() + ": the data's whitening is corrupt (" + e.what() + ")");
+  }
   if (const auto p = io::find_metadata(ckpt, "data.label_position")) {
     out.layout.label_position = parse_metadata<long>(*p, "data.label_position", file);
   }

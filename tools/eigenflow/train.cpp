@@ -1,5 +1,5 @@
 // tools/eigenflow/train.cpp — `eigenflow train`: reads a data file, holds out a seeded share of its
-// rows, trains a model of the chosen kind on the standardized rest (data parallel over threads and
+// rows, trains a model of the chosen kind on the whitened rest (data parallel over threads and
 // MPI ranks), and writes DIR/model.ckpt with what the other verbs need. Prints test_nll last.
 //
 // train saves DIR/model.ckpt every --checkpoint-every iterations; running the same command again
@@ -67,6 +67,20 @@ void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_met
                         " now); pass --restart to train from scratch, or choose another --out");
     }
   }
+}
+
+/// Throws value_error naming the first constant column of the training rows (by its name in the
+/// file's header, if any, and its position in the file): no density can be fitted to it.
+void refuse_constant_columns(const std::string& file, const table<Scalar>& data, const matrix<Scalar>& rows) {
+  const std::vector<index_t> constant = data::constant_columns(rows);
+  if (constant.empty()) return;
+  const index_t j = constant.front();
+  const index_t in_file = data.label_position && *data.label_position <= j ? j + 1 : j;
+  const std::string name =
+      data.column_names.empty() ? "" : "'" + data.column_names[static_cast<std::size_t>(j)] + "' ";
+  throw value_error(file + ": column " + name + "(" + std::to_string(in_file) + ", counting from 0) holds " +
+                    to_text(rows(0, j)) + " in every training row: a density of a constant is a spike, not a fit; "
+                    "remove the column");
 }
 
 /// The trainer's options: the kind's defaults, overridden by what the command line gave.
@@ -152,7 +166,13 @@ int run_train(const train_settings& s, parallel::process_group& group) {
                 "model sharpens; dequantize (add uniform [0, 1) noise) first\n", s.data.c_str());
   }
   data_layout layout;
-  layout.standardizer = data::standardizer<Scalar>::fit(train_rows.x);
+  refuse_constant_columns(s.data, data, train_rows.x);
+  // Every kind starts as the identity on whitened rows, so step 0 is this Gaussian exactly.
+  layout.whitening = data::whitening<Scalar>::fit(train_rows.x);
+  if (layout.whitening.ridge() > 0) {
+    std::printf("note: some columns of %s are nearly collinear; a ridge of %.3g was added to their correlation "
+                "matrix\n", s.data.c_str(), layout.whitening.ridge());
+  }
   layout.label_position = data.label_position;
   layout.column_names = data.column_names;
   if (!data.label_name.empty()) layout.label_name = data.label_name;
@@ -211,14 +231,20 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   options.on_checkpoint = [&](long it) { save(it, {{"train.finished", "no"}}); };
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
-  const train::dataset<Scalar> standardized{.x = layout.standardizer.apply(train_rows.x), .labels = train_rows.labels};
-  const train::training_summary summary = model.fit(adam, train::shard(standardized, group), options);
+  const train::dataset<Scalar> whitened{.x = layout.whitening.apply(train_rows.x), .labels = train_rows.labels};
+  const train::training_summary summary = model.fit(adam, train::shard(whitened, group), options);
   const train::dataset<Scalar> my_test = train::shard(test_rows, group);
   const double test_nll = parallel::mean_over_processes(
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
+  // What the flow gained: the held-out NLL of the Gaussian it started as.
+  const double gaussian_nll = parallel::mean_over_processes(
+      group, -layout.whitening.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
 
-  char nll_text[32];
-  std::snprintf(nll_text, sizeof nll_text, "%.6f", test_nll);
+  auto text = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.6f", v);
+    return std::string(buffer);
+  };
   save(summary.iterations, {{"train.finished", "yes"},
                             {"train.data", std::filesystem::absolute(s.data).string()},
                             {"train.rows", std::to_string(n - held_out)},
@@ -228,8 +254,10 @@ int run_train(const train_settings& s, parallel::process_group& group) {
                             {"train.seed", std::to_string(s.seed)},
                             {"train.processes", std::to_string(group.size())},
                             {"train.seconds", std::to_string(summary.seconds)},
-                            {"test_nll", nll_text}});
+                            {"gaussian_nll", text(gaussian_nll)},
+                            {"test_nll", text(test_nll)}});
   std::printf("model written to %s\n", checkpoint_path(s.out).c_str());
+  std::printf("gaussian_nll: %.4f\n", gaussian_nll);
   std::printf("test_nll: %.4f\n", test_nll);
   return 0;
 }
