@@ -48,15 +48,14 @@ TEST_CASE("shuffle: Fisher–Yates over the engine's raw output, the same on eve
 
 TEST_CASE("batch_source: every row once per epoch, reshuffled each epoch, reproducible", "[train]") {
   const train::dataset<double> data = numbered_rows(10);
-  train::batch_source<double> source(data, 4);
-  random_engine rng(3);
+  train::batch_source<double> source(data, 4, 3);
   std::vector<int> drawn;
   for (int b = 0; b < 5; ++b) {  // 20 rows: two whole epochs
-    const std::vector<int> rows = rows_of(source.next(rng));
+    const std::vector<int> rows = rows_of(source.next());
     CHECK(rows.size() == 4);
     drawn.insert(drawn.end(), rows.begin(), rows.end());
   }
-  CHECK(source.epochs() == 2);
+  CHECK(source.epoch() == 1);  // the second epoch's last row was drawn; the third starts on demand
   std::vector<int> first(drawn.begin(), drawn.begin() + 10), second(drawn.begin() + 10, drawn.end());
   CHECK(first != second);  // another order in the second epoch
   std::sort(first.begin(), first.end());
@@ -64,10 +63,18 @@ TEST_CASE("batch_source: every row once per epoch, reshuffled each epoch, reprod
   CHECK(first == rows_of(data));
   CHECK(second == rows_of(data));
 
-  train::batch_source<double> again(data, 4);
-  random_engine same(3);
-  CHECK(rows_of(again.next(same)) == std::vector<int>(drawn.begin(), drawn.begin() + 4));
-  CHECK_THROWS_AS(train::batch_source<double>(data, 0), value_error);
+  train::batch_source<double> again(data, 4, 3);
+  CHECK(rows_of(again.next()) == std::vector<int>(drawn.begin(), drawn.begin() + 4));
+  // Starting at any batch gives what the source would have drawn there, across epoch boundaries.
+  for (long start : {1L, 2L, 3L, 4L}) {
+    train::batch_source<double> resumed(data, 4, 3);
+    resumed.skip_to(start);
+    const std::vector<int> rows = rows_of(resumed.next());
+    CHECK(rows == std::vector<int>(drawn.begin() + 4 * start, drawn.begin() + 4 * start + 4));
+  }
+  train::batch_source<double> other_seed(data, 4, 4);
+  CHECK(rows_of(other_seed.next()) != std::vector<int>(drawn.begin(), drawn.begin() + 4));
+  CHECK_THROWS_AS(train::batch_source<double>(data, 0, 3), value_error);
 }
 
 TEST_CASE("evaluator: when to evaluate, the best evaluation kept, patience", "[train]") {

@@ -24,6 +24,9 @@ struct train_settings {
   int layers = 0;      // 0: the model kind's default
   int couplings = 8;
   double holdout = 0.1;
+  double validation = 0.1;  // share of the training rows kept for model selection (0: none)
+  long eval_every = 0;      // 0: about 20 evaluations per run
+  long patience = 5;        // evaluations without improvement before stopping (0: never)
   std::uint64_t seed = 1;
   std::string progress = "auto";
   int threads = parallel::hardware_threads();

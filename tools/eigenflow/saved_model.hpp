@@ -58,8 +58,8 @@ class saved_model {
 
   /// Trains on whitened rows (train::fit; the optimizer is the caller's, for the checkpoint).
   train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
-                              const train::trainer_options& options) {
-    return train::fit(model_, optimizer, data, nullptr, options);
+                              const train::dataset<Scalar>* validation, const train::trainer_options& options) {
+    return train::fit(model_, optimizer, data, validation, options);
   }
 
  private:
@@ -153,9 +153,32 @@ inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
           {"spec.layers", std::to_string(r.layers)}};
 }
 
-/// Writes DIR/model.ckpt (atomically) with the recipe, the data layout and `summary`.
+/// The parameter entry that holds model selection's best values in a checkpoint of a run in progress.
+inline constexpr const char* best_values_entry = "selection.best_values";
+
+/// Removes model selection's state from a checkpoint written mid-run (none: a fresh state), so that
+/// what is left restores into the model. A corrupt state is an io_error naming the file.
+inline train::selection_state take_selection(io::checkpoint<Scalar>& ckpt, const std::filesystem::path& file) {
+  train::selection_state s;
+  const auto best = io::find_metadata(ckpt, "selection.best_nll");
+  if (!best) return s;
+  s.best_nll = parse_metadata<double>(*best, "selection.best_nll", file);
+  s.best_iteration = parse_metadata<long>(io::metadata_value(ckpt, "selection.best_iteration"), "selection.best_iteration", file);
+  s.without_improvement = parse_metadata<long>(io::metadata_value(ckpt, "selection.without_improvement"),
+                                               "selection.without_improvement", file);
+  if (!ckpt.parameters.empty() && ckpt.parameters.back().first == best_values_entry) {
+    const matrix<Scalar>& values = ckpt.parameters.back().second;
+    s.best_values.assign(values.data(), values.data() + values.size());
+    ckpt.parameters.pop_back();
+  }
+  return s;
+}
+
+/// Writes DIR/model.ckpt (atomically) with the recipe, the data layout and `summary`; with
+/// `selection` (a run in progress), model selection's state too (take_selection reads it back).
 inline void save_model_dir(const std::filesystem::path& dir, saved_model& model, const data_layout& layout,
-                           io::checkpoint_metadata summary, std::optional<optim::optimizer_state<Scalar>> optimizer) {
+                           io::checkpoint_metadata summary, std::optional<optim::optimizer_state<Scalar>> optimizer,
+                           const train::selection_state* selection = nullptr) {
   io::checkpoint_metadata meta = {{"format", "eigenflow-cli 1"}};
   for (auto& entry : recipe_metadata(model.recipe())) meta.push_back(std::move(entry));
   meta.emplace_back("data.mean", join(layout.whitening.mean()));
@@ -174,8 +197,21 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
     meta.emplace_back("data.label_name", layout.label_name);
   }
   for (auto& entry : summary) meta.push_back(std::move(entry));
+  if (selection) {
+    char best[32];
+    meta.emplace_back("selection.best_nll",
+                      std::string(best, std::to_chars(best, best + sizeof best, selection->best_nll).ptr));
+    meta.emplace_back("selection.best_iteration", std::to_string(selection->best_iteration));
+    meta.emplace_back("selection.without_improvement", std::to_string(selection->without_improvement));
+  }
+  io::checkpoint<Scalar> ckpt = io::make_checkpoint(model.model(), std::move(meta), std::move(optimizer));
+  if (selection && !selection->best_values.empty()) {
+    const auto n = static_cast<index_t>(selection->best_values.size());
+    ckpt.parameters.emplace_back(best_values_entry,
+                                 Eigen::Map<const vector<double>>(selection->best_values.data(), n).cast<Scalar>());
+  }
   std::filesystem::create_directories(dir);
-  io::save_checkpoint(checkpoint_path(dir), io::make_checkpoint(model.model(), std::move(meta), std::move(optimizer)));
+  io::save_checkpoint(checkpoint_path(dir), ckpt);
 }
 
 /// A model directory read back: the model with its parameters, its data layout, the checkpoint.
@@ -206,6 +242,7 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.layers = static_cast<int>(number("spec.layers"));
   random_engine rng(0);  // the values are overwritten; only the architecture matters
   out.model = std::make_unique<saved_model>(r, rng);
+  take_selection(out.checkpoint, file);  // a run in progress: its current parameters are the model
   io::restore_parameters(ckpt, out.model->model());
 
   // data.factor: the whitening's Cholesky factor; a model directory from before it holds the

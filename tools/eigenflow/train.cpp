@@ -41,6 +41,9 @@ io::checkpoint_metadata run_identity(const train_settings& s, const train::train
           {"run.batch", std::to_string(o.batch)},
           {"run.lr", to_text(static_cast<Scalar>(o.learning_rate))},
           {"run.holdout", to_text(static_cast<Scalar>(s.holdout))},
+          {"run.validation", to_text(static_cast<Scalar>(s.validation))},
+          {"run.eval_every", std::to_string(o.evaluate_every)},
+          {"run.patience", std::to_string(o.patience)},
           {"run.seed", std::to_string(s.seed)}};
 }
 
@@ -99,6 +102,11 @@ train::trainer_options training_options(const model_kind& kind, const train_sett
   options.threads = s.threads;
   options.processes = &group;
   options.checkpoint_every = s.checkpoint_every;
+  // Model selection on the validation rows, from step 0 (the fitted Gaussian) on.
+  options.evaluate_every = s.eval_every > 0 ? s.eval_every : std::max(1L, options.iterations / 20);
+  options.patience = s.patience;
+  options.keep_best = true;
+  options.evaluate_at_start = true;
   return options;
 }
 
@@ -125,6 +133,13 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")->capture_default_str();
+  cmd->add_option("--validation", s.validation,
+                  "fraction of the training rows kept aside to choose the best model and stop early (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--eval-every", s.eval_every, "evaluate on the validation rows every N iterations (default: iterations / 20)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--patience", s.patience, "stop after this many evaluations without improvement (0: never)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--seed", s.seed, "random seed (split, initialization, batches)")->capture_default_str();
   cmd->add_option("--progress", s.progress,
                   "progress display: " + known_names(train::progress_mode_names) + " (auto: a bar on a terminal, else lines)")
@@ -156,9 +171,23 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   std::vector<index_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), index_t(0));
   shuffle(order, rng);  // eigenflow::shuffle: the same split on every standard library
+  // Of the rest, the last share is the validation rows: model selection, never gradients.
+  if (!(s.validation >= 0 && s.validation < 1)) {
+    throw value_error("--validation must be in [0, 1), got " + std::to_string(s.validation));
+  }
+  const index_t n_rest = n - held_out;
+  const index_t validating = s.validation > 0 ? std::max<index_t>(1, std::llround(s.validation * double(n_rest))) : 0;
+  if (n_rest - validating < 2) {
+    throw value_error(s.data + ": " + std::to_string(n) + " rows leave fewer than 2 training rows after " +
+                      std::to_string(held_out) + " held out and " + std::to_string(validating) + " for validation");
+  }
   train::dataset<Scalar> all{.x = data.values, .labels = data.labels};
-  const train::dataset<Scalar> train_rows = all.subset(std::vector<index_t>(order.begin(), order.end() - held_out));
-  const train::dataset<Scalar> test_rows = all.subset(std::vector<index_t>(order.end() - held_out, order.end()));
+  const auto rows_between = [&](index_t begin, index_t end) {
+    return all.subset(std::vector<index_t>(order.begin() + begin, order.begin() + end));
+  };
+  const train::dataset<Scalar> train_rows = rows_between(0, n_rest - validating);
+  const train::dataset<Scalar> validation_rows = rows_between(n_rest - validating, n_rest);
+  const train::dataset<Scalar> test_rows = rows_between(n_rest, n);
   train_rows.validate(s.data);
 
   if ((data.values.array() == data.values.array().round()).all()) {
@@ -185,14 +214,18 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   if (s.layers > 0) recipe.layers = s.layers;
   recipe.couplings = s.couplings;
   saved_model model(recipe, rng);
-  if (!data.labels.empty() && *std::max_element(test_rows.labels.begin(), test_rows.labels.end()) >= recipe.classes) {
-    throw value_error(s.data + ": a held-out row has a class that no training row has; use more data or another --seed");
+  for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
+    if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= recipe.classes) {
+      throw value_error(s.data + ": a held-out or validation row has a class that no training row has; use more data "
+                        "or another --seed");
+    }
   }
 
-  std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out\n", s.model.c_str(),
-              s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
+  std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out, %ld for "
+              "validation\n", s.model.c_str(), s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
-              static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out));
+              static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out),
+              static_cast<long>(validating));
   if (group.size() > 1) {
     std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
                 s.threads, static_cast<long>(options.batch));
@@ -200,7 +233,8 @@ int run_train(const train_settings& s, parallel::process_group& group) {
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
   const io::checkpoint_metadata run = run_identity(s, options, n);
-  if (const auto saved = checkpoint_to_resume(s, group)) {
+  train::selection_state selection;  // kept current by fit, saved with every checkpoint
+  if (auto saved = checkpoint_to_resume(s, group)) {
     check_same_run(*saved, recipe_metadata(recipe), s.out);
     check_same_run(*saved, run, s.out);
     const long completed = parse_metadata<long>(io::metadata_value(*saved, "train.completed_iterations"),
@@ -208,9 +242,11 @@ int run_train(const train_settings& s, parallel::process_group& group) {
     if (io::find_metadata(*saved, "train.finished") == "yes") {
       std::printf("%s already holds this run, finished after %ld iterations: nothing to do (--restart trains again)\n",
                   checkpoint_path(s.out).c_str(), completed);
+      if (const auto g = io::find_metadata(*saved, "gaussian_nll")) std::printf("gaussian_nll: %s\n", g->c_str());
       std::printf("test_nll: %s\n", io::metadata_value(*saved, "test_nll").c_str());
       return 0;
     }
+    selection = take_selection(*saved, checkpoint_path(s.out));
     io::restore_parameters(*saved, model.model());
     if (!saved->optimizer) throw io_error(checkpoint_path(s.out).string() + " has no optimizer state to resume with");
     adam.import_state(*saved->optimizer, model.model().parameters());
@@ -221,18 +257,25 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   std::fflush(stdout);
 
   // Rank 0 writes (checkpoints along the way, the model at the end); a rerun resumes from them.
-  auto save = [&](long completed, io::checkpoint_metadata status) {
+  auto save = [&](long completed, bool finished, io::checkpoint_metadata status) {
     if (group.rank() != 0) return;
     io::checkpoint_metadata meta = run;
     meta.emplace_back("train.completed_iterations", std::to_string(completed));
+    meta.emplace_back("train.finished", finished ? "yes" : "no");
     for (auto& entry : status) meta.push_back(std::move(entry));
-    save_model_dir(s.out, model, layout, std::move(meta), adam.export_state());
+    save_model_dir(s.out, model, layout, std::move(meta), adam.export_state(), finished ? nullptr : &selection);
   };
-  options.on_checkpoint = [&](long it) { save(it, {{"train.finished", "no"}}); };
+  options.on_checkpoint = [&](long it) { save(it, false, {}); };
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
-  const train::dataset<Scalar> whitened{.x = layout.whitening.apply(train_rows.x), .labels = train_rows.labels};
-  const train::training_summary summary = model.fit(adam, train::shard(whitened, group), options);
+  auto whitened = [&](const train::dataset<Scalar>& rows) {
+    return train::shard(train::dataset<Scalar>{.x = layout.whitening.apply(rows.x), .labels = rows.labels}, group);
+  };
+  if (validating > 0) options.selection = &selection;
+  options.shown_nll_offset = -layout.whitening.log_det();  // progress in the data's units
+  const train::dataset<Scalar> my_validation = validating > 0 ? whitened(validation_rows) : train::dataset<Scalar>{};
+  const train::training_summary summary =
+      model.fit(adam, whitened(train_rows), validating > 0 ? &my_validation : nullptr, options);
   const train::dataset<Scalar> my_test = train::shard(test_rows, group);
   const double test_nll = parallel::mean_over_processes(
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
@@ -245,17 +288,24 @@ int run_train(const train_settings& s, parallel::process_group& group) {
     std::snprintf(buffer, sizeof buffer, "%.6f", v);
     return std::string(buffer);
   };
-  save(summary.iterations, {{"train.finished", "yes"},
-                            {"train.data", std::filesystem::absolute(s.data).string()},
-                            {"train.rows", std::to_string(n - held_out)},
+  save(summary.iterations, true, {{"train.data", std::filesystem::absolute(s.data).string()},
+                            {"train.rows", std::to_string(n_rest - validating)},
                             {"train.held_out_rows", std::to_string(held_out)},
                             {"train.iterations", std::to_string(summary.iterations)},
                             {"train.batch", std::to_string(options.batch)},
                             {"train.seed", std::to_string(s.seed)},
                             {"train.processes", std::to_string(group.size())},
                             {"train.seconds", std::to_string(summary.seconds)},
+                            {"train.validation_rows", std::to_string(validating)},
+                            {"train.best_iteration", std::to_string(summary.best_iteration)},
+                            {"train.validation_nll", text(summary.best_validation_nll - layout.whitening.log_det())},
+                            {"train.stopped_early", summary.stopped_early ? "yes" : "no"},
                             {"gaussian_nll", text(gaussian_nll)},
                             {"test_nll", text(test_nll)}});
+  if (validating > 0) {
+    std::printf("best validation nll %.4f at iteration %ld of %ld%s\n", summary.best_validation_nll - layout.whitening.log_det(),
+                summary.best_iteration, summary.iterations, summary.stopped_early ? " (stopped early)" : "");
+  }
   std::printf("model written to %s\n", checkpoint_path(s.out).c_str());
   std::printf("gaussian_nll: %.4f\n", gaussian_nll);
   std::printf("test_nll: %.4f\n", test_nll);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "eigenflow/error.hpp"
 #include "eigenflow/matrix.hpp"
@@ -19,6 +20,16 @@ struct evaluation_policy {
   long every = 0;          ///< evaluate every this many steps (0: only at the last)
   long patience = 0;       ///< stop after this many evaluations without improvement (0: never)
   bool keep_best = true;   ///< end with the parameters of the best evaluation
+};
+
+/// Where model selection stands: what a checkpoint must hold for a resumed run to select (and
+/// stop) exactly as an uninterrupted one. The best values are kept in double, which holds float
+/// and double parameters exactly.
+struct selection_state {
+  double best_nll = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no evaluation yet
+  long best_iteration = 0;                                      ///< the step of the best evaluation
+  long without_improvement = 0;                                 ///< evaluations since it
+  std::vector<double> best_values;  ///< its flattened parameters (empty unless keep_best)
 };
 
 /// Model selection for one run: decides when to evaluate, tracks the best held-out NLL (and, with
@@ -65,7 +76,31 @@ class evaluator {
     if (best_values_) params.assign_values(*best_values_);
   }
 
-  /// NaN until an evaluation improved on nothing.
+  /// Where selection stands (for a checkpoint).
+  selection_state state() const {
+    selection_state s{best_nll_, best_iteration_, without_improvement_, {}};
+    if (best_values_) s.best_values.assign(best_values_->data(), best_values_->data() + best_values_->size());
+    return s;
+  }
+
+  /// Continues from a checkpoint's state; the best values, if any, must have `parameter_count`
+  /// entries (value_error otherwise).
+  void resume(const selection_state& s, index_t parameter_count) {
+    if (!s.best_values.empty() && static_cast<index_t>(s.best_values.size()) != parameter_count) {
+      throw value_error("evaluator: the saved best parameters have " + std::to_string(s.best_values.size()) +
+                        " values, the model " + std::to_string(parameter_count));
+    }
+    if (s.best_iteration < 0 || s.without_improvement < 0) throw value_error("evaluator: negative counts in the saved state");
+    best_nll_ = s.best_nll;
+    best_iteration_ = s.best_iteration;
+    without_improvement_ = s.without_improvement;
+    best_values_.reset();
+    if (!s.best_values.empty()) {
+      best_values_ = Eigen::Map<const vector<double>>(s.best_values.data(), parameter_count).template cast<Scalar>();
+    }
+  }
+
+  /// The best held-out NLL so far; NaN until an evaluation improved on nothing.
   double best_nll() const { return best_nll_; }
   /// The step of the best evaluation (0 if none improved).
   long best_iteration() const { return best_iteration_; }

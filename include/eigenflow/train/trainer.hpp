@@ -91,14 +91,27 @@ struct trainer_options {
   /// parallel::distributed_error thrown on every process if they differ. 0: never.
   long check_every = 100;
   /// A resumed run: this many steps are already done (the parameters and optimizer state are the
-  /// checkpoint's), the loop runs the rest and the schedule continues where it was. The batches
-  /// drawn from then on are not those the uninterrupted run would have drawn.
+  /// checkpoint's), the loop runs the rest and the schedule continues where it was. The batches and
+  /// the model's random numbers are those the uninterrupted run draws at the same steps, so with
+  /// `selection` too the resumed run ends exactly where the uninterrupted one ends.
   long completed_iterations = 0;
   /// Called on every process after every checkpoint_every-th step (not after the last: the caller
   /// has the final model when fit returns), e.g. to save a checkpoint from rank 0. 0: never.
   long checkpoint_every = 0;
   /// The checkpoint callback (see checkpoint_every); empty: none.
   std::function<void(long iteration)> on_checkpoint{};
+  /// With validation data: score the starting parameters too (as step 0), so that keep_best can
+  /// end with them. A model that starts as a baseline (the fitted Gaussian of a whitened table)
+  /// then never ends worse than it on the validation rows.
+  bool evaluate_at_start = false;
+  /// If set, model selection's state (best NLL, its step and parameters, evaluations since):
+  /// a resumed run (completed_iterations > 0) continues from *selection, and fit keeps it current
+  /// after every evaluation, so that on_checkpoint can save it with the parameters and the
+  /// optimizer's state (then a resumed run ends exactly where the uninterrupted one ends).
+  selection_state* selection = nullptr;
+  /// Added to the validation NLL the progress shows (not to what selection compares): for a model
+  /// of transformed rows, minus the transform's log-determinant shows nats in the data's units.
+  double shown_nll_offset = 0;
 };
 
 /// What fit() did.
@@ -107,7 +120,8 @@ struct training_summary {
   /// The loss of the last step taken (NaN if none was).
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   double best_validation_nll = std::numeric_limits<double>::quiet_NaN();  ///< nats per sample
-  /// The step after which the best evaluation was made (0 if none improved).
+  /// The step after which the best evaluation was made (0: the start, with evaluate_at_start, or
+  /// no evaluation at all).
   long best_iteration = 0;
   /// Whether patience ran out before the last iteration.
   bool stopped_early = false;
@@ -117,8 +131,9 @@ struct training_summary {
   double seconds = 0;
 };
 
-/// Called on every mini-batch, before its gradient step, with the trainer's random engine (so a
-/// run stays reproducible from trainer_options::seed). It may rewrite the batch in place: values,
+/// Called on every mini-batch, before its gradient step, with an engine of its own for that step
+/// (seeded from trainer_options::seed, the process and the step: a run, resumed or not, stays
+/// reproducible). It may rewrite the batch in place: values,
 /// labels, features, even the number of rows, but not the width of x. E.g. fresh uniform
 /// dequantization noise per batch, which a data set dequantized once would let the model overfit.
 template <class Scalar>
@@ -143,16 +158,18 @@ inline learning_rate_schedule make_schedule(const trainer_options& o) {
 
 namespace detail {
 
-/// The trainer's random stream: `seed` itself for a fresh single-process run (or rank 0 of a
-/// fresh run), otherwise a stream of its own per rank and per resumption point.
-inline std::uint64_t stream_seed(std::uint64_t seed, int rank, long completed_iterations) {
-  if (rank == 0 && completed_iterations == 0) return seed;
-  std::uint64_t z = seed ^ (0x9e3779b97f4a7c15ull * (static_cast<std::uint64_t>(rank) + 1)) ^
-                    (0xbf58476d1ce4e5b9ull * static_cast<std::uint64_t>(completed_iterations));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+/// The trainer's random streams, each a function of the seed, the process and the step alone, so
+/// that a run resumed at any step draws what the uninterrupted run drew there.
+struct run_streams {
+  std::uint64_t batches;  ///< seeds the batch_source (its epochs)
+  std::uint64_t hook;     ///< per step: the batch hook's engine
+  std::uint64_t model;    ///< per step: the model's own draws (Hutchinson probes)
+
+  run_streams(std::uint64_t seed, int rank)
+      : batches(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 0)),
+        hook(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 1)),
+        model(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 2)) {}
+};
 
 inline void check_options(const trainer_options& o) {
   if (o.iterations < 1) throw value_error("train::fit: iterations must be positive");
@@ -197,29 +214,45 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   // Two streams: one draws the batches (and feeds the batch hook), the other the model's own
   // random numbers (Hutchinson probes). Worker threads take seeds from the second, so the batches,
   // and with them a deterministic model's training, do not depend on the number of threads.
-  random_engine rng(detail::stream_seed(o.seed, group.rank(), o.completed_iterations));
-  random_engine model_rng(detail::stream_seed(o.seed ^ 0x6d6f64656c2d726eull, group.rank(), o.completed_iterations));
+  const detail::run_streams streams(o.seed, group.rank());
   const index_t my_rows = parallel::split_rows(o.batch, group.size())[static_cast<std::size_t>(group.rank())].rows;
-  batch_source<Scalar> batches(train, std::min(my_rows, train.rows()));
+  batch_source<Scalar> batches(train, std::min(my_rows, train.rows()), streams.batches);
+  batches.skip_to(o.completed_iterations);
   gradient_step<Model, Optimizer> step(model, optimizer, {.clip = o.clip, .skip_nonfinite = o.skip_nonfinite, .threads = o.threads},
                                        group);
   evaluator<Scalar> selection({.every = o.evaluate_every, .patience = o.patience, .keep_best = o.keep_best}, o.iterations);
+  if (o.selection && o.completed_iterations > 0) selection.resume(*o.selection, params.count());
   progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
+  // Each process scores its shard; every process sees the same mean.
+  auto evaluate = [&](long it) {
+    const double nll = parallel::mean_over_processes(
+        group, -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
+        validation->rows());
+    const bool improved = selection.record(it, nll, model.parameters());
+    if (o.selection) *o.selection = selection.state();
+    char line[160];
+    std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, nll + o.shown_nll_offset,
+                  improved ? " (best)" : "");
+    bar.note(line);
+  };
+  if (validation && o.evaluate_at_start && o.completed_iterations == 0) evaluate(0);
 
   training_summary summary;
   summary.iterations = o.completed_iterations;
   double running = 0;
   long running_count = 0;
   for (long it = o.completed_iterations + 1; it <= o.iterations; ++it) {
-    dataset<Scalar> b = batches.next(rng);
+    dataset<Scalar> b = batches.next();
     if (on_batch) {
-      on_batch(b, rng);
+      random_engine hook_rng(derived_seed(streams.hook, static_cast<std::uint64_t>(it)));
+      on_batch(b, hook_rng);
       if (b.x.cols() != train.x.cols()) {
         throw shape_error("train::fit: the batch hook changed the width of x from " + std::to_string(train.x.cols()) +
                           " to " + std::to_string(b.x.cols()));
       }
       b.validate("train::fit (batch after the hook)");
     }
+    random_engine model_rng(derived_seed(streams.model, static_cast<std::uint64_t>(it)));
     const step_outcome outcome = step(b, static_cast<Scalar>(rate_at(it - 1)), model_rng);
     summary.iterations = it;
     // A skipped step only leaves out its loss: evaluations, agreement checks, checkpoints and the
@@ -239,16 +272,7 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
       status.extra = "nfe " + std::to_string(outcome.loss.forward_evaluations) + "+" +
                      std::to_string(outcome.loss.backward_evaluations);
     }
-    if (validation && selection.due(it)) {
-      // Each process scores its shard; every process sees the same mean.
-      const double nll = parallel::mean_over_processes(
-          group, -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
-          validation->rows());
-      const bool improved = selection.record(it, nll, model.parameters());
-      char line[160];
-      std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, nll, improved ? " (best)" : "");
-      bar.note(line);
-    }
+    if (validation && selection.due(it)) evaluate(it);
     bar.update(status);
     if (o.on_checkpoint && o.checkpoint_every > 0 && it % o.checkpoint_every == 0 && it < o.iterations) o.on_checkpoint(it);
     if ((it % std::max(1L, o.iterations / 20)) == 0) running = 0, running_count = 0;
