@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -109,6 +110,13 @@ struct trainer_options {
   /// after every evaluation, so that on_checkpoint can save it with the parameters and the
   /// optimizer's state (then a resumed run ends exactly where the uninterrupted one ends).
   selection_state* selection = nullptr;
+  /// A baseline's NLL on each validation row (this process's rows, in order; empty: none). Then
+  /// an evaluation counts for model selection only if its NLL is below the baseline's by more
+  /// than baseline_z standard errors of the per-row difference (a paired one-sided test), and as
+  /// the baseline's NLL otherwise: on a small validation set, noise does not replace a baseline.
+  std::vector<double> baseline_rows{};
+  /// See baseline_rows (2: about 98% one-sided confidence).
+  double baseline_z = 2;
   /// Added to the validation NLL the progress shows (not to what selection compares): for a model
   /// of transformed rows, minus the transform's log-determinant shows nats in the data's units.
   double shown_nll_offset = 0;
@@ -171,6 +179,24 @@ struct run_streams {
         model(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 2)) {}
 };
 
+/// The validation NLL model selection sees (trainer_options::baseline_rows): `nll` if it beats the
+/// baseline significantly over every process's rows, else the baseline's NLL.
+inline double against_baseline(parallel::process_group& group, const trainer_options& o, const vector<double>& row_nll,
+                               double nll) {
+  if (o.baseline_rows.empty()) return nll;
+  const vector<double> d = row_nll - Eigen::Map<const vector<double>>(o.baseline_rows.data(), row_nll.size());
+  const auto rows = static_cast<index_t>(d.size());
+  const double total = parallel::mean_over_processes(group, double(rows), 1) * group.size();
+  const double mean = parallel::mean_over_processes(group, d.sum(), rows);
+  const double mean_square = parallel::mean_over_processes(group, d.squaredNorm(), rows);
+  const double variance = total > 1 ? std::max(0.0, mean_square - mean * mean) * total / (total - 1) : 0.0;
+  const bool significant = mean < -o.baseline_z * std::sqrt(variance / total);
+  if (significant) return nll;
+  // The baseline's own mean, computed the same way every time: equal evaluations are exact ties.
+  const double baseline = std::accumulate(o.baseline_rows.begin(), o.baseline_rows.end(), 0.0);
+  return parallel::mean_over_processes(group, baseline, rows);
+}
+
 inline void check_options(const trainer_options& o) {
   if (o.iterations < 1) throw value_error("train::fit: iterations must be positive");
   if (o.batch < 1) throw value_error("train::fit: batch must be positive");
@@ -196,6 +222,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   using Scalar = model_scalar_t<Model>;
   train.validate("train::fit (training data)");
   if (validation) validation->validate("train::fit (validation data)");
+  if (!o.baseline_rows.empty() && (!validation || static_cast<index_t>(o.baseline_rows.size()) != validation->rows())) {
+    throw shape_error("train::fit: " + std::to_string(o.baseline_rows.size()) + " baseline rows for " +
+                      std::to_string(validation ? validation->rows() : 0) + " validation rows");
+  }
   detail::check_options(o);
   const learning_rate_schedule rate_at = make_schedule(o);
   parallel::single_process alone;
@@ -225,10 +255,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
   // Each process scores its shard; every process sees the same mean.
   auto evaluate = [&](long it) {
-    const double nll = parallel::mean_over_processes(
-        group, -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().sum(),
-        validation->rows());
-    const bool improved = selection.record(it, nll, model.parameters());
+    const vector<double> row_nll =
+        -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().col(0);
+    const double nll = parallel::mean_over_processes(group, row_nll.sum(), validation->rows());
+    const bool improved = selection.record(it, detail::against_baseline(group, o, row_nll, nll), model.parameters());
     if (o.selection) *o.selection = selection.state();
     char line[160];
     std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, nll + o.shown_nll_offset,
