@@ -160,19 +160,22 @@ TEST_CASE("train::fit: the schedule is the only source of the learning rate, for
   CHECK_THROWS_WITH(run(optim::adam<double>(), bad), Catch::Contains("learning_rate"));
 }
 
-TEST_CASE("against_baseline: an evaluation replaces the baseline only when significantly better", "[train]") {
+TEST_CASE("score_validation: an evaluation replaces the baseline only when significantly better", "[train]") {
   parallel::single_process alone;
   train::trainer_options o;
+  auto score = [&](const vector<double>& row_nll) { return train::detail::score_validation(alone, o, row_nll); };
   const vector<double> noisy{{0.9, 1.1, 0.8, 1.0}};
-  CHECK(train::detail::against_baseline(alone, o, noisy, 0.95) == 0.95);  // no baseline: as measured
+  CHECK(score(noisy).nll == Approx(0.95).epsilon(1e-15));
+  CHECK(score(noisy).selected == score(noisy).nll);  // no baseline: as measured
   o.baseline_rows = {1.0, 1.0, 1.0, 1.0};
   // Differences -0.1, 0.1, -0.2, 0: mean -0.05, standard error 0.0645; two of them is 0.129.
-  CHECK(train::detail::against_baseline(alone, o, noisy, 0.95) == 1.0);  // exactly the baseline's mean
+  CHECK(score(noisy).selected == 1.0);  // exactly the baseline's mean
+  CHECK(score(noisy).nll == Approx(0.95).epsilon(1e-15));  // the progress still shows the measurement
   const vector<double> noisier{{0.7, 1.35, 0.85, 1.0}};
-  CHECK(train::detail::against_baseline(alone, o, noisier, 0.975) == 1.0);  // the same value: a tie
+  CHECK(score(noisier).selected == 1.0);  // the same value: a tie
   o.baseline_z = 0.5;  // a looser test lets the same improvement through
-  CHECK(train::detail::against_baseline(alone, o, noisy, 0.95) == 0.95);
+  CHECK(score(noisy).selected == score(noisy).nll);
   o.baseline_z = 2;
   const vector<double> better{{0.5, 0.6, 0.4, 0.55}};
-  CHECK(train::detail::against_baseline(alone, o, better, 0.5125) == 0.5125);
+  CHECK(score(better).selected == Approx(0.5125).epsilon(1e-15));
 }

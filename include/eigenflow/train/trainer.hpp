@@ -7,12 +7,13 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <limits>
-#include <numeric>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -106,9 +107,10 @@ struct trainer_options {
   /// then never ends worse than it on the validation rows.
   bool evaluate_at_start = false;
   /// If set, model selection's state (best NLL, its step and parameters, evaluations since):
-  /// a resumed run (completed_iterations > 0) continues from *selection, and fit keeps it current
-  /// after every evaluation, so that on_checkpoint can save it with the parameters and the
-  /// optimizer's state (then a resumed run ends exactly where the uninterrupted one ends).
+  /// a resumed run (completed_iterations > 0) continues from *selection, and fit brings it up to
+  /// date before every on_checkpoint call, so that the callback can save it with the parameters and
+  /// the optimizer's state (then a resumed run ends exactly where the uninterrupted one ends), and
+  /// before it returns.
   selection_state* selection = nullptr;
   /// A baseline's NLL on each validation row (this process's rows, in order; empty: none). Then
   /// an evaluation counts for model selection only if its NLL is below the baseline's by more
@@ -173,28 +175,37 @@ struct run_streams {
   std::uint64_t hook;     ///< per step: the batch hook's engine
   std::uint64_t model;    ///< per step: the model's own draws (Hutchinson probes)
 
-  run_streams(std::uint64_t seed, int rank)
-      : batches(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 0)),
-        hook(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 1)),
-        model(derived_seed(derived_seed(seed, static_cast<std::uint64_t>(rank)), 2)) {}
+  run_streams(std::uint64_t seed, int rank) : run_streams(derived_seed(seed, static_cast<std::uint64_t>(rank))) {}
+
+ private:
+  explicit run_streams(std::uint64_t process_seed)
+      : batches(derived_seed(process_seed, 0)), hook(derived_seed(process_seed, 1)), model(derived_seed(process_seed, 2)) {}
 };
 
-/// The validation NLL model selection sees (trainer_options::baseline_rows): `nll` if it beats the
-/// baseline significantly over every process's rows, else the baseline's NLL.
-inline double against_baseline(parallel::process_group& group, const trainer_options& o, const vector<double>& row_nll,
-                               double nll) {
-  if (o.baseline_rows.empty()) return nll;
-  const vector<double> d = row_nll - Eigen::Map<const vector<double>>(o.baseline_rows.data(), row_nll.size());
-  const auto rows = static_cast<index_t>(d.size());
-  const double total = parallel::mean_over_processes(group, double(rows), 1) * group.size();
-  const double mean = parallel::mean_over_processes(group, d.sum(), rows);
-  const double mean_square = parallel::mean_over_processes(group, d.squaredNorm(), rows);
-  const double variance = total > 1 ? std::max(0.0, mean_square - mean * mean) * total / (total - 1) : 0.0;
-  const bool significant = mean < -o.baseline_z * std::sqrt(variance / total);
-  if (significant) return nll;
-  // The baseline's own mean, computed the same way every time: equal evaluations are exact ties.
-  const double baseline = std::accumulate(o.baseline_rows.begin(), o.baseline_rows.end(), 0.0);
-  return parallel::mean_over_processes(group, baseline, rows);
+/// One evaluation on the validation rows of every process.
+struct validation_score {
+  double nll;       ///< the mean NLL over every process's rows
+  double selected;  ///< what model selection records: `nll`, or the baseline's mean (trainer_options::baseline_rows)
+                    ///< unless `nll` beats it significantly
+};
+
+/// Scores the validation rows' NLLs `row_nll` (this process's shard) with one sum over the processes.
+inline validation_score score_validation(parallel::process_group& group, const trainer_options& o,
+                                         const vector<double>& row_nll) {
+  const auto rows = static_cast<index_t>(row_nll.size());
+  const bool with_baseline = !o.baseline_rows.empty();
+  const Eigen::Map<const vector<double>> baseline(o.baseline_rows.data(), with_baseline ? rows : 0);
+  const vector<double> d = with_baseline ? vector<double>(row_nll - baseline) : vector<double>();
+  std::array<double, 5> totals{double(rows), row_nll.sum(), d.sum(), d.squaredNorm(), baseline.sum()};
+  group.sum(std::span<double>(totals));
+  const double n = totals[0];
+  const double nll = totals[1] / n;
+  if (!with_baseline) return {nll, nll};
+  const double mean = totals[2] / n;
+  const double variance = n > 1 ? std::max(0.0, totals[3] / n - mean * mean) * n / (n - 1) : 0.0;
+  const bool significant = mean < -o.baseline_z * std::sqrt(variance / n);
+  // The baseline's own mean is the same sum every time: equal evaluations are exact ties.
+  return {nll, significant ? nll : totals[4] / n};
 }
 
 inline void check_options(const trainer_options& o) {
@@ -257,11 +268,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   auto evaluate = [&](long it) {
     const vector<double> row_nll =
         -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().col(0);
-    const double nll = parallel::mean_over_processes(group, row_nll.sum(), validation->rows());
-    const bool improved = selection.record(it, detail::against_baseline(group, o, row_nll, nll), model.parameters());
-    if (o.selection) *o.selection = selection.state();
+    const detail::validation_score score = detail::score_validation(group, o, row_nll);
+    const bool improved = selection.record(it, score.selected, model.parameters());
     char line[160];
-    std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, nll + o.shown_nll_offset,
+    std::snprintf(line, sizeof line, "iter %ld: validation nll %.4f%s", it, score.nll + o.shown_nll_offset,
                   improved ? " (best)" : "");
     bar.note(line);
   };
@@ -304,7 +314,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
     }
     if (validation && selection.due(it)) evaluate(it);
     bar.update(status);
-    if (o.on_checkpoint && o.checkpoint_every > 0 && it % o.checkpoint_every == 0 && it < o.iterations) o.on_checkpoint(it);
+    if (o.on_checkpoint && o.checkpoint_every > 0 && it % o.checkpoint_every == 0 && it < o.iterations) {
+      if (o.selection) *o.selection = selection.state();
+      o.on_checkpoint(it);
+    }
     if ((it % std::max(1L, o.iterations / 20)) == 0) running = 0, running_count = 0;
     if (selection.should_stop()) {
       summary.stopped_early = true;
@@ -314,6 +327,7 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
       break;
     }
   }
+  if (o.selection) *o.selection = selection.state();
   selection.restore_best(params);
   summary.best_validation_nll = selection.best_nll();
   summary.best_iteration = selection.best_iteration();
