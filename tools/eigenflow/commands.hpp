@@ -17,16 +17,17 @@ struct train_settings {
   std::string data;
   std::optional<index_t> label_col;
   std::string model = "coupling";
-  long iters = 0;    // 0: the model kind's default
-  index_t batch = 0;  // 0: the model kind's default
+  long iters = 0;     // 0: the default for the table's size
+  index_t batch = 0;  // 0: the default for the table's size
   double lr = 1e-3;
-  index_t hidden = 0;  // 0: the model kind's default
-  int layers = 0;      // 0: the model kind's default
-  int couplings = 8;
+  double weight_decay = -1;  // negative: the default for the data's size (AdamW's decoupled decay)
+  index_t hidden = 0;  // 0: the default for the table's size
+  int layers = 0;      // 0: the default for the table's size
+  int couplings = 0;   // 0: the default for the table's size
   double holdout = 0.1;
   double validation = 0.1;  // share of the training rows kept for model selection (0: none)
   long eval_every = 0;      // 0: about 20 evaluations per run
-  long patience = 5;        // evaluations without improvement before stopping (0: never)
+  long patience = 10;       // evaluations without improvement before stopping (0: never)
   std::uint64_t seed = 1;
   std::string progress = "auto";
   int threads = parallel::hardware_threads();

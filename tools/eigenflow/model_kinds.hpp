@@ -6,11 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "eigenflow/eigenflow.hpp"
 
@@ -28,23 +25,37 @@ struct model_recipe {
   int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
 };
 
-/// What a run trains with when the command line does not say.
-struct training_defaults {
+/// How a kind's defaults follow the table it trains on (README, "Defaults that fit the data"):
+/// small tables get small networks, few couplings and weight decay; large ones more steps.
+struct sizing_rule {
+  index_t hidden_per_column;  ///< hidden width per data column, within [min_hidden, max_hidden]
+  index_t min_hidden;
+  index_t max_hidden;
+  int layers;              ///< hidden layers, residual blocks or dynamics layers
+  index_t max_batch;       ///< the batch is 1/32 of the training rows, within [32, max_batch]
+  long epochs;             ///< iterations to pass over the training rows this often,
+  long min_iterations;     ///< within these bounds (early stopping ends most runs sooner)
+  long max_iterations;
+  train::schedule_kind schedule;
+  long warmup_divisor;  ///< warm-up steps = iterations / divisor (0: no warm-up)
+};
+
+/// The sizes and training settings a run uses when the command line does not say.
+struct table_defaults {
   long iterations;
   index_t batch;
-  double weight_decay;
-  train::schedule_kind schedule;
-  long warmup_divisor;  // warm-up steps = iterations / divisor (0: no warm-up)
+  index_t hidden;
+  int layers;
+  int couplings;        ///< coupling layers (coupling kinds)
+  double weight_decay;  ///< AdamW's decoupled decay
 };
 
 /// One row of the table.
 struct model_kind {
   std::string_view name;
-  std::string_view summary;  // for --help
-  bool continuous;           // an ODE flow (its help and defaults differ)
-  index_t hidden;
-  int layers;
-  training_defaults training;
+  std::string_view summary;  ///< for --help
+  bool continuous;           ///< an ODE flow
+  sizing_rule sizing;
   any_model<Scalar> (*build)(const model_recipe&, random_engine&);
 };
 
@@ -79,23 +90,41 @@ inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_eng
   return continuous::make_continuous_flow<Scalar>(r.dim, rng, spec);
 }
 
-// Coupling flows: a cosine schedule with a short warm-up; continuous flows: FFJORD's toy
-// settings (a constant rate with weight decay, smaller batches and networks).
-inline constexpr training_defaults coupling_training{2000, 256, 0.0, train::schedule_kind::cosine, 50};
-inline constexpr training_defaults continuous_training{1000, 100, 1e-5, train::schedule_kind::constant, 0};
+// Coupling flows: a cosine schedule with a short warm-up, up to 100 epochs. Continuous flows cost
+// far more per step: fewer epochs and smaller batches, a constant rate as in FFJORD.
+inline constexpr sizing_rule coupling_sizing{8, 32, 256, 2, 256, 100, 1000, 10000, train::schedule_kind::cosine, 40};
+inline constexpr sizing_rule continuous_sizing{4, 64, 256, 3, 128, 10, 500, 2000, train::schedule_kind::constant, 0};
 
 }  // namespace detail
 
 inline const std::array<model_kind, 5> model_kinds{{
-    {"coupling", "affine couplings, MLP conditioners", false, 128, 2, detail::coupling_training, detail::build_coupling_flow},
-    {"residual", "affine couplings, residual-MLP conditioners", false, 128, 2, detail::coupling_training,
+    {"coupling", "affine couplings, MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
+    {"residual", "affine couplings, residual-MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
+    {"attention", "affine couplings, self-attention conditioners", false, detail::coupling_sizing,
      detail::build_coupling_flow},
-    {"attention", "affine couplings, self-attention conditioners", false, 128, 2, detail::coupling_training,
-     detail::build_coupling_flow},
-    {"cnf", "continuous flow, exact trace", true, 64, 3, detail::continuous_training, detail::build_continuous_flow},
-    {"ffjord", "continuous flow, Hutchinson trace as in FFJORD", true, 64, 3, detail::continuous_training,
+    {"cnf", "continuous flow, exact trace", true, detail::continuous_sizing, detail::build_continuous_flow},
+    {"ffjord", "continuous flow, Hutchinson trace as in FFJORD", true, detail::continuous_sizing,
      detail::build_continuous_flow},
 }};
+
+/// The defaults of `kind` for a table of `rows` training rows and `columns` columns.
+/// Width grows with the columns but stays below an eighth of the rows (a network much larger
+/// than its data memorizes it); small tables (under 1,000 rows) get 4 couplings, those under
+/// 10,000 rows weight decay 0.01, which shrinks the flow toward the Gaussian it starts as.
+inline table_defaults defaults_for(const model_kind& kind, index_t rows, index_t columns) {
+  const sizing_rule& r = kind.sizing;
+  const auto round_up_8 = [](index_t v) { return (v + 7) / 8 * 8; };
+  table_defaults d{};
+  d.batch = std::min(rows, std::clamp<index_t>(rows / 32, 32, r.max_batch));
+  const long steps_per_epoch = static_cast<long>((rows + d.batch - 1) / d.batch);
+  d.iterations = std::clamp(r.epochs * steps_per_epoch, r.min_iterations, r.max_iterations);
+  const index_t by_columns = std::clamp(r.hidden_per_column * columns, r.min_hidden, r.max_hidden);
+  d.hidden = round_up_8(std::max(r.min_hidden, std::min(by_columns, rows / 8)));
+  d.layers = r.layers;
+  d.couplings = rows < 1000 ? 4 : 8;
+  d.weight_decay = rows < 10000 ? 0.01 : 0.0;
+  return d;
+}
 
 /// "coupling, residual, ...": the kinds' names.
 inline std::string model_kind_names() {
@@ -112,37 +141,8 @@ inline const model_kind& find_model_kind(std::string_view name) {
   throw value_error("unknown model '" + std::string(name) + "' (known: " + model_kind_names() + ")");
 }
 
-/// The recipe a kind is built from when the command line gives no sizes.
-inline model_recipe default_recipe(std::string_view name) {
-  const model_kind& k = find_model_kind(name);
-  model_recipe r;
-  r.kind = std::string(k.name);
-  r.hidden = k.hidden;
-  r.layers = k.layers;
-  return r;
-}
-
 inline any_model<Scalar> build_model(const model_recipe& recipe, random_engine& rng) {
   return find_model_kind(recipe.kind).build(recipe, rng);
-}
-
-/// "default 2000; 1000 for cnf, ffjord": a default as the help shows it, the first kind's value
-/// first and the kinds that differ after it.
-template <class Value>
-std::string default_help(const std::function<Value(const model_kind&)>& value_of) {
-  std::vector<std::pair<Value, std::string>> groups;  // value, kinds with it (in table order)
-  for (const model_kind& k : model_kinds) {
-    const Value v = value_of(k);
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == v; });
-    if (it == groups.end()) {
-      groups.emplace_back(v, std::string(k.name));
-    } else {
-      it->second += ", " + std::string(k.name);
-    }
-  }
-  std::string out = "default " + std::to_string(groups.front().first);
-  for (std::size_t g = 1; g < groups.size(); ++g) out += "; " + std::to_string(groups[g].first) + " for " + groups[g].second;
-  return out;
 }
 
 }  // namespace eigenflow::cli

@@ -87,17 +87,18 @@ void refuse_constant_columns(const std::string& file, const table<Scalar>& data,
                     "remove the column");
 }
 
-/// The trainer's options: the kind's defaults, overridden by what the command line gave.
-train::trainer_options training_options(const model_kind& kind, const train_settings& s, parallel::process_group& group) {
-  const training_defaults& d = kind.training;
+/// The trainer's options: the defaults for this table, overridden by what the command line gave.
+train::trainer_options training_options(const model_kind& kind, const table_defaults& d, const train_settings& s,
+                                        parallel::process_group& group) {
   train::trainer_options options;
   options.iterations = s.iters > 0 ? s.iters : d.iterations;
   options.batch = s.batch > 0 ? s.batch : d.batch;
   options.learning_rate = s.lr;
-  options.weight_decay = d.weight_decay;
+  options.weight_decay = s.weight_decay >= 0 ? s.weight_decay : d.weight_decay;
+  options.decoupled_weight_decay = true;  // a shrink toward zero outputs: toward the fitted Gaussian
   options.clip = 10;
-  options.schedule = d.schedule;
-  options.warmup = d.warmup_divisor > 0 ? options.iterations / d.warmup_divisor : 0;
+  options.schedule = kind.sizing.schedule;
+  options.warmup = kind.sizing.warmup_divisor > 0 ? options.iterations / kind.sizing.warmup_divisor : 0;
   options.seed = s.seed;
   options.progress = train::parse_progress_mode(s.progress);
   options.threads = s.threads;
@@ -111,10 +112,22 @@ train::trainer_options training_options(const model_kind& kind, const train_sett
   return options;
 }
 
+/// The architecture: the defaults for this table, overridden by what the command line gave.
+model_recipe make_recipe(const model_kind& kind, const table_defaults& d, const train_settings& s, index_t columns,
+                         index_t classes) {
+  model_recipe recipe;
+  recipe.kind = std::string(kind.name);
+  recipe.dim = columns;
+  recipe.classes = classes;
+  recipe.hidden = s.hidden > 0 ? s.hidden : d.hidden;
+  recipe.layers = s.layers > 0 ? s.layers : d.layers;
+  recipe.couplings = s.couplings > 0 ? s.couplings : d.couplings;
+  return recipe;
+}
+
 }  // namespace
 
 CLI::App* add_train_command(CLI::App& app, train_settings& s) {
-  using kind_field = std::function<long(const model_kind&)>;
   std::string kinds;
   for (const model_kind& k : model_kinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k.name) + " (" + std::string(k.summary) + ")";
   CLI::App* cmd = app.add_subcommand("train", "train a flow; writes DIR/model.ckpt and prints test_nll last");
@@ -122,17 +135,15 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   cmd->add_option("--label-col", s.label_col,
                   "column of integer class ids 0..C-1 (negative: from the end): trains p(x | class)");
   cmd->add_option("--model", s.model, "model kind: " + kinds)->capture_default_str();
-  cmd->add_option("--iters", s.iters, "training iterations (" + default_help(kind_field([](const model_kind& k) { return k.training.iterations; })) + ")")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", s.batch, "batch size (" + default_help(kind_field([](const model_kind& k) { return long(k.training.batch); })) + ")")
-      ->check(CLI::PositiveNumber);
+  const std::string sized = " (default: by the table's size, printed when training starts)";
+  cmd->add_option("--iters", s.iters, "training iterations" + sized)->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", s.batch, "batch size" + sized)->check(CLI::PositiveNumber);
   cmd->add_option("--lr", s.lr, "learning rate (Adam)")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--hidden", s.hidden, "hidden width (" + default_help(kind_field([](const model_kind& k) { return long(k.hidden); })) + ")")
+  cmd->add_option("--weight-decay", s.weight_decay, "AdamW's decoupled weight decay" + sized)->check(CLI::NonNegativeNumber);
+  cmd->add_option("--hidden", s.hidden, "hidden width" + sized)->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--layers", s.layers,
-                  "hidden layers, residual blocks or dynamics layers (" + default_help(kind_field([](const model_kind& k) { return long(k.layers); })) + ")")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)" + sized)->check(CLI::PositiveNumber);
   cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")->capture_default_str();
   cmd->add_option("--validation", s.validation,
                   "fraction of the training rows kept aside to choose the best model and stop early (0: none)")
@@ -158,7 +169,6 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
 int run_train(const train_settings& s, parallel::process_group& group) {
   const model_kind& kind = find_model_kind(s.model);
   if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
-  train::trainer_options options = training_options(kind, s, group);
   const table<Scalar> data = read_table<Scalar>(s.data, s.label_col);
   const index_t n = data.values.rows();
   const index_t held_out = static_cast<index_t>(std::llround(s.holdout * double(n)));
@@ -208,12 +218,10 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   if (!data.label_name.empty()) layout.label_name = data.label_name;
   if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
 
-  model_recipe recipe = default_recipe(kind.name);
-  recipe.dim = data.values.cols();
-  recipe.classes = static_cast<index_t>(layout.class_counts.size());
-  if (s.hidden > 0) recipe.hidden = s.hidden;
-  if (s.layers > 0) recipe.layers = s.layers;
-  recipe.couplings = s.couplings;
+  const table_defaults defaults = defaults_for(kind, train_rows.rows(), data.values.cols());
+  train::trainer_options options = training_options(kind, defaults, s, group);
+  const model_recipe recipe =
+      make_recipe(kind, defaults, s, data.values.cols(), static_cast<index_t>(layout.class_counts.size()));
   saved_model model(recipe, rng);
   for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
     if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= recipe.classes) {
@@ -227,6 +235,13 @@ int run_train(const train_settings& s, parallel::process_group& group) {
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
               static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out),
               static_cast<long>(validating));
+  std::printf("hidden %ld x %d%s, batch %ld, %ld iterations, weight decay %g\n", static_cast<long>(recipe.hidden),
+              recipe.layers, kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " couplings").c_str(),
+              static_cast<long>(options.batch), options.iterations, options.weight_decay);
+  if (kind.name == "cnf" && recipe.dim > 10) {
+    std::printf("note: cnf takes the exact trace, %ld backward passes per dynamics evaluation; ffjord estimates it "
+                "with one\n", static_cast<long>(recipe.dim));
+  }
   if (group.size() > 1) {
     std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
                 s.threads, static_cast<long>(options.batch));
