@@ -51,6 +51,10 @@ int run_sample(const sample_settings& s) {
     throw value_error("--class " + std::to_string(*s.class_id) + " is outside the model's classes 0.." +
                       std::to_string(model.recipe().classes - 1));
   }
+  if (s.class_id && layout.class_counts[static_cast<std::size_t>(*s.class_id)] == 0) {
+    throw value_error("--class " + std::to_string(*s.class_id) + " had no training rows: the model in " + s.model +
+                      " has learned nothing of it");
+  }
   format_of(s.out);  // an unknown output type fails before sampling
   random_engine rng(s.seed);
   const std::vector<index_t> labels =

@@ -32,6 +32,37 @@ std::vector<double> count_classes(const std::vector<index_t>& labels) {
   return counts;
 }
 
+/// Says (on stdout, as the other notes) what makes a table a poor fit for a density: rows that
+/// repeat an earlier row (labels included), which a flow can learn as spikes; fewer rows than
+/// twice the columns, which leave the covariance barely determined; classes without rows.
+void warn_about_table(const std::string& file, const table<Scalar>& data, const std::vector<double>& class_counts) {
+  const index_t n = data.values.rows();
+  const index_t d = data.values.cols();
+  std::vector<index_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), index_t(0));
+  auto row_key = [&](index_t i) {
+    std::vector<Scalar> key(data.values.row(i).begin(), data.values.row(i).end());
+    if (!data.labels.empty()) key.push_back(static_cast<Scalar>(data.labels[static_cast<std::size_t>(i)]));
+    return key;
+  };
+  std::sort(order.begin(), order.end(), [&](index_t a, index_t b) { return row_key(a) < row_key(b); });
+  long repeats = 0;
+  for (std::size_t k = 1; k < order.size(); ++k) repeats += row_key(order[k]) == row_key(order[k - 1]) ? 1 : 0;
+  if (repeats > 0) {
+    std::printf("warning: %ld rows of %s repeat an earlier row; a flow can learn repeats as spikes, and a repeat "
+                "split between training and held-out rows flatters test_nll\n", repeats, file.c_str());
+  }
+  if (n < 2 * d) {
+    std::printf("warning: %s has %ld rows for %ld columns, fewer than two per column: its covariance, and any "
+                "density fitted to it, is barely determined\n", file.c_str(), static_cast<long>(n), static_cast<long>(d));
+  }
+  for (std::size_t c = 0; c < class_counts.size(); ++c) {
+    if (class_counts[c] == 0) {
+      std::printf("warning: class %zu has no training rows; the model learns nothing of it, and sample refuses it\n", c);
+    }
+  }
+}
+
 /// The settings that make a training run what it is, besides the architecture (the recipe's
 /// spec.* metadata): not threads, ranks or progress. A rerun resumes only the same run.
 io::checkpoint_metadata run_identity(const train_settings& s, const train::trainer_options& o, index_t rows) {
@@ -218,6 +249,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   if (!data.label_name.empty()) layout.label_name = data.label_name;
   if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
 
+  warn_about_table(s.data, data, layout.class_counts);
   const table_defaults defaults = defaults_for(kind, train_rows.rows(), data.values.cols());
   train::trainer_options options = training_options(kind, defaults, s, group);
   const model_recipe recipe =
