@@ -114,3 +114,35 @@ TEST_CASE("lu_linear: bad width and dimension are errors", "[flows][lu_linear][e
   CHECK(layer.parameters()[0].name == "lu.lower");
   CHECK(layer.parameters()[2].name == "lu.log_abs_scale");
 }
+
+TEST_CASE("lu_linear::lower_triangular starts at the given matrix and stays a bijection", "[flows][lu_linear]") {
+  matrix<double> w(3, 3);
+  w << 2.0, 0.0, 0.0,  //
+      -0.5, 0.7, 0.0,  //
+      1.5, 0.25, -3.0;
+  auto layer = flows::lu_linear<double>::lower_triangular("whiten", w);
+  CHECK((layer.weight() - w).cwiseAbs().maxCoeff() < 1e-15);
+  const matrix<double> x = uniform(5, 3, -2, 2, 51);
+  const auto [y, log_det] = layer.forward(x, {});
+  CHECK((y - x * w.transpose()).cwiseAbs().maxCoeff() < 1e-14);
+  CHECK(log_det(0, 0) == Approx(std::log(std::abs(w.determinant()))).epsilon(1e-14));
+  // Rebuilt from the identity plus its parameters (as a checkpoint restores it): the same W.
+  matrix<double> minus_diagonal = matrix<double>::Identity(3, 3);
+  minus_diagonal(2, 2) = -1;  // the signs come from the diagonal, so a restore needs the same signs
+  auto rebuilt = flows::lu_linear<double>::lower_triangular("whiten", minus_diagonal);
+  rebuilt.parameters().assign_values(layer.parameters().flatten_values());
+  CHECK((rebuilt.weight() - w).cwiseAbs().maxCoeff() < 1e-15);
+  randomize(layer.parameters(), 52, 0.3);  // free to move from there: still a bijection
+  expect_bijection(layer, x);
+  CHECK((flows::lu_linear<double>::lower_triangular("id", matrix<double>::Identity(4, 4)).weight() -
+         matrix<double>::Identity(4, 4)).isZero(0));
+}
+
+TEST_CASE("lu_linear::lower_triangular refuses what is not lower-triangular and invertible", "[flows][lu_linear]") {
+  matrix<double> upper = matrix<double>::Identity(2, 2);
+  upper(0, 1) = 0.5;
+  CHECK_THROWS_AS(flows::lu_linear<double>::lower_triangular("w", upper), value_error);
+  CHECK_THROWS_WITH(flows::lu_linear<double>::lower_triangular("w", matrix<double>::Zero(2, 2)),
+                    Catch::Contains("nonzero diagonal"));
+  CHECK_THROWS_AS(flows::lu_linear<double>::lower_triangular("w", matrix<double>::Identity(2, 3)), shape_error);
+}

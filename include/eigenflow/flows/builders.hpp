@@ -5,10 +5,13 @@
 // is transformed (in both directions: the stack's inverse inverts each permutation).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eigenflow/distributions/diagonal_gaussian.hpp"
 #include "eigenflow/distributions/standard_normal.hpp"
@@ -19,6 +22,7 @@
 #include "eigenflow/flows/attention_conditioner.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/flow.hpp"
+#include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"
 #include "eigenflow/flows/permutation.hpp"
 #include "eigenflow/flows/residual_conditioner.hpp"
@@ -60,6 +64,10 @@ struct coupling_stack_options {
   condition_spec condition{};      ///< class labels and/or a context matrix
   index_t embedding_dim = 8;       ///< class-embedding width
   attention_conditioner_options attention{};  ///< for kind = attention (condition and activation are set from above)
+  /// Empty: none. Else a learnable lu_linear after the last coupling (toward the base), starting
+  /// at this lower-triangular matrix: with the inverse Cholesky factor of the data's correlation,
+  /// the flow starts as the correlated Gaussian while its couplings see the data's own axes.
+  matrix<double> output_linear{};
 };
 
 /// Each coupling transforms the second half; a permutation follows each but the last.
@@ -80,6 +88,8 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
   attention.condition = o.condition;
   attention.embedding_dim = o.embedding_dim;
   attention.hidden_activation = o.hidden_activation;
+  std::vector<index_t> order(static_cast<std::size_t>(o.dim));  // which data column each position holds
+  std::iota(order.begin(), order.end(), index_t(0));
   for (int k = 0; k < o.couplings; ++k) {
     const std::string name = "couplings." + std::to_string(k);
     if (o.actnorm) stack->add(actnorm<Scalar>(name + ".actnorm", o.dim));
@@ -97,9 +107,25 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
     }
     stack->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
     if (k + 1 < o.couplings) {
-      stack->add(o.permutation == permutation_kind::reverse ? permutation<Scalar>::reverse(o.dim)
-                                                            : permutation<Scalar>::random(o.dim, rng));
+      permutation<Scalar> mix = o.permutation == permutation_kind::reverse ? permutation<Scalar>::reverse(o.dim)
+                                                                          : permutation<Scalar>::random(o.dim, rng);
+      std::vector<index_t> moved(order.size());  // y_j = x_{π(j)}: position j now holds order[π(j)]
+      for (std::size_t j = 0; j < order.size(); ++j) moved[j] = order[static_cast<std::size_t>(mix.indices()[j])];
+      order = std::move(moved);
+      stack->add(std::move(mix));
     }
+  }
+  if (o.output_linear.size() > 0) {
+    if (o.output_linear.rows() != o.dim) {
+      throw shape_error("make_coupling_flow: output_linear is " + eigenflow::detail::format_shape(o.output_linear) +
+                        " for D = " + std::to_string(o.dim));
+    }
+    // The data's column order first (the permutations between couplings moved it), so that the
+    // layer starts as the whitening of the data's own columns.
+    std::vector<index_t> restore(order.size());
+    for (std::size_t j = 0; j < order.size(); ++j) restore[static_cast<std::size_t>(order[j])] = static_cast<index_t>(j);
+    if (!std::is_sorted(order.begin(), order.end())) stack->add(permutation<Scalar>(std::move(restore), "restore"));
+    stack->add(lu_linear<Scalar>::lower_triangular("output_linear", o.output_linear));
   }
   std::unique_ptr<distributions::distribution<Scalar>> base;
   if (o.learnable_base) {

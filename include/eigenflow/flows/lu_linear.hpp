@@ -71,9 +71,38 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
                                            diagonal.array().abs().log().matrix().transpose().template cast<Scalar>());
     bias_ = nn::parameter<Scalar>(name + ".bias", matrix<Scalar>::Zero(1, dim));
     sign_ = diagonal.array().sign().matrix().transpose().template cast<Scalar>();
-    identity_ = matrix<Scalar>::Identity(dim, dim);
-    lower_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyLower>());
-    upper_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyUpper>());
+    set_constants(dim);
+  }
+
+  /// A layer whose W is the lower-triangular `w` (nonzero diagonal), with P the identity and
+  /// b = 0: W = L·diag(σ) with L = W·diag(σ)⁻¹ unit lower-triangular and U = 0. The parameters
+  /// stay free to move from there. With `w` the identity, a layer that starts as the identity;
+  /// both are rebuilt exactly by lower_triangular(name, identity) plus the saved parameters, since
+  /// P and the signs (those of w's diagonal) do not depend on a random draw.
+  static lu_linear lower_triangular(const std::string& name, const matrix<double>& w) {
+    if (w.rows() != w.cols() || w.rows() < 1) {
+      throw shape_error(name + ": lu_linear::lower_triangular needs a square matrix, got " +
+                        eigenflow::detail::format_shape(w));
+    }
+    if (!w.allFinite() || !(w.diagonal().array() != 0).all() ||
+        !matrix<double>(w.triangularView<Eigen::StrictlyUpper>()).isZero(0)) {
+      throw value_error(name + ": lu_linear::lower_triangular needs a finite lower-triangular matrix with a nonzero diagonal");
+    }
+    const index_t dim = w.rows();
+    const vector<double> diagonal = w.diagonal();
+    const matrix<double> unit_lower = w * diagonal.cwiseInverse().asDiagonal();
+    lu_linear layer;
+    layer.permutation_.resize(static_cast<std::size_t>(dim));
+    for (index_t i = 0; i < dim; ++i) layer.permutation_[static_cast<std::size_t>(i)] = i;
+    layer.lower_ = nn::parameter<Scalar>(name + ".lower",
+                                         matrix<double>(unit_lower.triangularView<Eigen::StrictlyLower>()).template cast<Scalar>());
+    layer.upper_ = nn::parameter<Scalar>(name + ".upper", matrix<Scalar>::Zero(dim, dim));
+    layer.log_abs_scale_ = nn::parameter<Scalar>(name + ".log_abs_scale",
+                                                 diagonal.array().abs().log().matrix().transpose().template cast<Scalar>());
+    layer.bias_ = nn::parameter<Scalar>(name + ".bias", matrix<Scalar>::Zero(1, dim));
+    layer.sign_ = diagonal.array().sign().matrix().transpose().template cast<Scalar>();
+    layer.set_constants(dim);
+    return layer;
   }
 
   /// y = x Wᵀ + b with W = P·L·(U + diag(σ)); the log-det, the same for every row, is Σ log|σ|.
@@ -132,6 +161,15 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
   std::string describe() const override { return "lu_linear(D=" + std::to_string(dim()) + ")"; }
 
  private:
+  lu_linear() = default;
+
+  /// The identity and the triangles' masks.
+  void set_constants(index_t dim) {
+    identity_ = matrix<Scalar>::Identity(dim, dim);
+    lower_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyLower>());
+    upper_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyUpper>());
+  }
+
   /// ±Σ log|σ_i| for every sample (batch×1).
   template <class Value>
   Value log_det(const Value& like, Scalar sign) const {
