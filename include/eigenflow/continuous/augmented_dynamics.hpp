@@ -86,6 +86,10 @@ class augmented_dynamics {
     has_features_ = c.has_features();
   }
 
+  // Not copyable: a copy's scratch_ would still refer to the original's own_scratch_.
+  augmented_dynamics(const augmented_dynamics&) = delete;
+  augmented_dynamics& operator=(const augmented_dynamics&) = delete;
+
   /// Records copy the probes and the context onto the tape instead of viewing this object's, for
   /// a record whose backward pass runs after this object is gone (cnf::log_prob on the tape).
   void copy_constants_to_tape() { copy_constants_ = true; }

@@ -21,7 +21,7 @@ class context_encoder {
   context_encoder() = default;
   /// `embedding_dim` columns for class ids when spec.classes > 0; spec.features columns as given.
   context_encoder(const std::string& name, const condition_spec& spec, index_t embedding_dim, random_engine& rng)
-      : spec_(spec) {
+      : name_(name), spec_(spec) {
     if (spec.classes > 0) embedding_.emplace(name + ".class_embedding", spec.classes, embedding_dim, rng);
   }
 
@@ -36,7 +36,7 @@ class context_encoder {
   template <class Value>
   Value encode(const Value& x_a, const context<Value>& c) const {
     if (spec_.unconditional()) return x_a;
-    check_context("conditioner", spec_, c, x_a.rows());
+    check_context(name_, spec_, c, x_a.rows());  // names the network whose input is wrong
     Value out = x_a;
     if (embedding_) out = concat(out, (*embedding_)(c.labels, x_a));
     if (spec_.features > 0) out = concat(out, *c.features);
@@ -49,6 +49,7 @@ class context_encoder {
   }
 
  private:
+  std::string name_ = "context encoder";
   condition_spec spec_;
   std::optional<nn::embedding<Scalar>> embedding_;
 };

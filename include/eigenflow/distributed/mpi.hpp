@@ -99,9 +99,14 @@ class mpi_group final : public parallel::process_group {
   /// The processes of `comm` (duplicated, so its traffic stays apart from the caller's).
   explicit mpi_group(MPI_Comm comm = MPI_COMM_WORLD) {
     detail::check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
-    detail::check_mpi(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-    detail::check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
-    detail::check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+    try {  // the destructor does not run for a constructor that throws: free the duplicate here
+      detail::check_mpi(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+      detail::check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+      detail::check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+    } catch (...) {
+      MPI_Comm_free(&comm_);
+      throw;
+    }
   }
   ~mpi_group() override {
     int finalized = 0;

@@ -65,8 +65,8 @@ class adam {
   /// Throws value_error naming the first option out of range.
   explicit adam(const options_type& options = {}) : options_(options) {
     detail::require_positive_finite("adam", "learning_rate", options.learning_rate);
-    detail::require_unit_interval_open("adam", "beta1", options.beta1);
-    detail::require_unit_interval_open("adam", "beta2", options.beta2);
+    detail::require_decay_rate("adam", "beta1", options.beta1);
+    detail::require_decay_rate("adam", "beta2", options.beta2);
     detail::require_positive_finite("adam", "epsilon", options.epsilon);
     detail::require_nonnegative_finite("adam", "weight_decay", options.weight_decay);
   }

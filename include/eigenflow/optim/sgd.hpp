@@ -54,7 +54,7 @@ class sgd {
   /// Throws value_error naming the first option out of range.
   explicit sgd(const options_type& options = {}) : options_(options) {
     detail::require_positive_finite("sgd", "learning_rate", options.learning_rate);
-    detail::require_unit_interval_open("sgd", "momentum", options.momentum);
+    detail::require_decay_rate("sgd", "momentum", options.momentum);
     detail::require_nonnegative_finite("sgd", "weight_decay", options.weight_decay);
     if (options.nesterov && options.momentum == 0) {
       throw value_error("sgd: nesterov = true needs momentum > 0 (momentum = 0)");

@@ -56,7 +56,7 @@ void require_nonnegative_finite(const char* who, const char* option, Scalar valu
 
 /// For decay rates (Adam's betas, momentum): 0 <= value < 1.
 template <class Scalar>
-void require_unit_interval_open(const char* who, const char* option, Scalar value) {
+void require_decay_rate(const char* who, const char* option, Scalar value) {
   require_option(value >= 0 && value < 1, who, option, value, "in [0, 1)");
 }
 
