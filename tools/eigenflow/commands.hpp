@@ -19,7 +19,7 @@ struct train_settings {
   std::string model = "coupling";
   long iters = 0;     // 0: the default for the table's size
   index_t batch = 0;  // 0: the default for the table's size
-  double lr = 1e-3;
+  double lr = 0;             // 0: the default for the table's size
   double weight_decay = -1;  // negative: the default for the data's size (AdamW's decoupled decay)
   index_t hidden = 0;  // 0: the default for the table's size
   int layers = 0;      // 0: the default for the table's size
@@ -32,6 +32,7 @@ struct train_settings {
   std::string progress = "auto";
   int threads = parallel::hardware_threads();
   long checkpoint_every = 100;
+  bool drop_constant = false;
   bool restart = false;
   std::string out;
 };

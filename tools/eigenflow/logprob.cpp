@@ -47,7 +47,7 @@ int run_logprob(const logprob_settings& s) {
   format_of(s.out);
   table<Scalar> t;
   std::tie(t.values, t.column_names) = read_columns<Scalar>(s.data);
-  const index_t d = model.dim();
+  const index_t d = model.dim() + static_cast<index_t>(layout.dropped.size());  // the file's value columns
   if (model.conditional() && t.values.cols() == d + 1) {
     split_label_column(s.data, t, std::min(layout.label_position.value_or(d), d));
   } else if (t.values.cols() != d) {
@@ -55,6 +55,17 @@ int run_logprob(const logprob_settings& s) {
                       " expects " + std::to_string(d) + (model.conditional() ? " (or one more: the class label)" : ""));
   }
   train::dataset<Scalar>{.x = t.values, .labels = t.labels}.validate(s.data);
+  // A column dropped as constant is a point mass: a row with another value there has no density.
+  for (const auto& [j, value] : layout.dropped) {
+    for (index_t i = 0; i < t.values.rows(); ++i) {
+      if (t.values(i, j) != value) {
+        throw value_error(s.data + ": row " + std::to_string(i) + " holds " + to_text(t.values(i, j)) + " in value column " +
+                          std::to_string(j) + ", which the model in " + s.model + " dropped as the constant " +
+                          to_text(value) + ": the row has no density under it");
+      }
+    }
+  }
+  t.values = without_dropped(layout, t.values);
   matrix<Scalar> log_p;
   if (!model.conditional() || !t.labels.empty()) {
     log_p = data_log_prob(model, layout, t.values, t.labels, s.threads);

@@ -23,6 +23,12 @@ struct model_recipe {
   int couplings = 8;     // coupling layers (ignored by continuous flows)
   index_t hidden = 128;  // hidden width
   int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
+  /// Coupling kinds: a learnable linear layer after the last coupling, which holds the data's
+  /// correlation (the couplings then see standardized, not whitened, rows).
+  bool output_linear = false;
+  /// Where that layer starts (lower-triangular); empty: the identity, as when a checkpoint is
+  /// read (its parameters then restore the trained values). Not part of the saved recipe.
+  matrix<double> output_start{};
 };
 
 /// How a kind's defaults follow the table it trains on (README, "Defaults that fit the data"):
@@ -36,6 +42,7 @@ struct sizing_rule {
   long epochs;             ///< iterations to pass over the training rows this often,
   long min_iterations;     ///< within these bounds (early stopping ends most runs sooner)
   long max_iterations;
+  double small_table_rate;  ///< the learning rate under 10,000 rows (1e-3 above)
   train::schedule_kind schedule;
   long warmup_divisor;  ///< warm-up steps = iterations / divisor (0: no warm-up)
 };
@@ -46,8 +53,9 @@ struct table_defaults {
   index_t batch;
   index_t hidden;
   int layers;
-  int couplings;        ///< coupling layers (coupling kinds)
-  double weight_decay;  ///< AdamW's decoupled decay
+  int couplings;         ///< coupling layers (coupling kinds)
+  double learning_rate;  ///< Adam's
+  double weight_decay;   ///< AdamW's decoupled decay
 };
 
 /// One row of the table.
@@ -76,7 +84,10 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
                                               .kind = flows::parse_coupling_kind(r.kind),
                                               .hidden_width = r.hidden,
                                               .hidden_layers = r.layers,
-                                              .condition = {.classes = r.classes}};
+                                              .condition = {.classes = r.classes},
+                                              .output_linear = !r.output_linear            ? matrix<double>()
+                                                               : r.output_start.size() > 0 ? r.output_start
+                                                                                           : matrix<double>::Identity(r.dim, r.dim)};
   return flows::make_coupling_flow<Scalar>(options, rng);  // its couplings start as the identity
 }
 
@@ -92,8 +103,8 @@ inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_eng
 
 // Coupling flows: a cosine schedule with a short warm-up, up to 100 epochs. Continuous flows cost
 // far more per step: fewer epochs and smaller batches, a constant rate as in FFJORD.
-inline constexpr sizing_rule coupling_sizing{8, 32, 256, 2, 256, 100, 1000, 10000, train::schedule_kind::cosine, 40};
-inline constexpr sizing_rule continuous_sizing{4, 64, 256, 3, 128, 10, 500, 2000, train::schedule_kind::constant, 0};
+inline constexpr sizing_rule coupling_sizing{8, 32, 256, 2, 256, 100, 1000, 10000, 3e-4, train::schedule_kind::cosine, 40};
+inline constexpr sizing_rule continuous_sizing{4, 64, 256, 3, 128, 10, 500, 2000, 1e-3, train::schedule_kind::constant, 0};
 
 }  // namespace detail
 
@@ -110,7 +121,9 @@ inline const std::array<model_kind, 5> model_kinds{{
 /// The defaults of `kind` for a table of `rows` training rows and `columns` columns.
 /// Width grows with the columns but stays below an eighth of the rows (a network much larger
 /// than its data memorizes it); small tables (under 1,000 rows) get 4 couplings, those under
-/// 10,000 rows weight decay 0.01, which shrinks the flow toward the Gaussian it starts as.
+/// 10,000 rows a slower rate for coupling kinds (3e-4, not 1e-3: they overfit within a few
+/// hundred steps, and validation must see the best of them) and weight decay 0.01, which shrinks the flow toward
+/// the Gaussian it starts as.
 inline table_defaults defaults_for(const model_kind& kind, index_t rows, index_t columns) {
   const sizing_rule& r = kind.sizing;
   const auto round_up_8 = [](index_t v) { return (v + 7) / 8 * 8; };
@@ -122,7 +135,9 @@ inline table_defaults defaults_for(const model_kind& kind, index_t rows, index_t
   d.hidden = round_up_8(std::max(r.min_hidden, std::min(by_columns, rows / 8)));
   d.layers = r.layers;
   d.couplings = rows < 1000 ? 4 : 8;
-  d.weight_decay = rows < 10000 ? 0.01 : 0.0;
+  const bool small = rows < 10000;
+  d.learning_rate = small ? r.small_table_rate : 1e-3;
+  d.weight_decay = small ? 0.01 : 0.0;
   return d;
 }
 

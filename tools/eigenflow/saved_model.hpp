@@ -16,9 +16,11 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "eigenflow/eigenflow.hpp"
@@ -114,7 +116,40 @@ struct data_layout {
   std::optional<index_t> label_position;  // the label's column in the training file's rows
   std::vector<std::string> column_names;  // the value columns' names, if the file had a header
   std::string label_name = "label";       // the label column's name
+  /// Columns left out by --drop-constant: (position among the value columns, the value), in order.
+  std::vector<std::pair<index_t, Scalar>> dropped;
 };
+
+/// Rows of every value column, without the dropped ones: what the model sees.
+inline matrix<Scalar> without_dropped(const data_layout& layout, const matrix<Scalar>& x) {
+  if (layout.dropped.empty()) return x;
+  std::vector<index_t> kept;
+  std::size_t next = 0;
+  for (index_t j = 0; j < x.cols(); ++j) {
+    if (next < layout.dropped.size() && layout.dropped[next].first == j) {
+      ++next;
+    } else {
+      kept.push_back(j);
+    }
+  }
+  return x(Eigen::all, kept);
+}
+
+/// The model's rows with the dropped columns written back (each its constant value).
+inline matrix<Scalar> with_dropped(const data_layout& layout, const matrix<Scalar>& z) {
+  if (layout.dropped.empty()) return z;
+  matrix<Scalar> x(z.rows(), z.cols() + static_cast<index_t>(layout.dropped.size()));
+  std::size_t next = 0;
+  index_t from = 0;
+  for (index_t j = 0; j < x.cols(); ++j) {
+    if (next < layout.dropped.size() && layout.dropped[next].first == j) {
+      x.col(j).setConstant(layout.dropped[next++].second);
+    } else {
+      x.col(j) = z.col(from++);
+    }
+  }
+  return x;
+}
 
 /// log p(x) in the data's units of rows x (labels: one per row for a conditional model, else
 /// empty), from the model of whitened rows.
@@ -150,7 +185,8 @@ inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
           {"spec.classes", std::to_string(r.classes)},
           {"spec.couplings", std::to_string(r.couplings)},
           {"spec.hidden", std::to_string(r.hidden)},
-          {"spec.layers", std::to_string(r.layers)}};
+          {"spec.layers", std::to_string(r.layers)},
+          {"spec.output_linear", r.output_linear ? "yes" : "no"}};
 }
 
 /// The parameter entry that holds model selection's best values in a checkpoint of a run in progress.
@@ -185,6 +221,11 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
   meta.emplace_back("data.factor", join(lower_triangle(layout.whitening.factor())));
   meta.emplace_back("data.ridge", std::to_string(layout.whitening.ridge()));
   if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
+  if (!layout.dropped.empty()) {
+    std::string dropped;  // "position value" pairs
+    for (const auto& [j, value] : layout.dropped) dropped += (dropped.empty() ? "" : " ") + std::to_string(j) + " " + to_text(value);
+    meta.emplace_back("data.dropped", dropped);
+  }
   if (!layout.class_counts.empty()) {
     std::string counts;
     for (const double c : layout.class_counts) counts += (counts.empty() ? "" : " ") + std::to_string(static_cast<long>(c));
@@ -240,6 +281,7 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.couplings = static_cast<int>(number("spec.couplings"));
   r.hidden = number("spec.hidden");
   r.layers = static_cast<int>(number("spec.layers"));
+  r.output_linear = io::find_metadata(ckpt, "spec.output_linear") == "yes";  // older checkpoints: none
   random_engine rng(0);  // the values are overwritten; only the architecture matters
   out.model = std::make_unique<saved_model>(r, rng);
   take_selection(out.checkpoint, file);  // a run in progress: its current parameters are the model
@@ -259,6 +301,23 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
     }
   } catch (const value_error& e) {
     throw io_error(file.string() + ": the data's whitening is corrupt (" + e.what() + ")");
+  }
+  if (const auto dropped = io::find_metadata(ckpt, "data.dropped")) {
+    std::istringstream in(*dropped);
+    std::vector<std::string> tokens;
+    for (std::string token; in >> token;) tokens.push_back(token);
+    if (tokens.empty() || tokens.size() % 2 != 0) {
+      throw io_error(file.string() + ": metadata 'data.dropped' is not a list of position and value pairs");
+    }
+    for (std::size_t k = 0; k < tokens.size(); k += 2) {
+      const auto j = parse_metadata<long>(tokens[k], "data.dropped", file);
+      const index_t width = r.dim + static_cast<index_t>(tokens.size() / 2);
+      if (j < 0 || j >= width || (!out.layout.dropped.empty() && j <= out.layout.dropped.back().first)) {
+        throw io_error(file.string() + ": metadata 'data.dropped' has position " + tokens[k] +
+                       " out of order or outside the " + std::to_string(width) + " value columns");
+      }
+      out.layout.dropped.emplace_back(j, parse_metadata<Scalar>(tokens[k + 1], "data.dropped", file));
+    }
   }
   if (const auto p = io::find_metadata(ckpt, "data.label_position")) {
     out.layout.label_position = parse_metadata<long>(*p, "data.label_position", file);

@@ -74,6 +74,7 @@ io::checkpoint_metadata run_identity(const train_settings& s, const train::train
           {"run.lr", to_text(static_cast<Scalar>(o.learning_rate))},
           {"run.holdout", to_text(static_cast<Scalar>(s.holdout))},
           {"run.validation", to_text(static_cast<Scalar>(s.validation))},
+          {"run.drop_constant", s.drop_constant ? "yes" : "no"},
           {"run.eval_every", std::to_string(o.evaluate_every)},
           {"run.patience", std::to_string(o.patience)},
           {"run.seed", std::to_string(s.seed)}};
@@ -104,18 +105,32 @@ void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_met
   }
 }
 
-/// Throws value_error naming the first constant column of the training rows (by its name in the
-/// file's header, if any, and its position in the file): no density can be fitted to it.
-void refuse_constant_columns(const std::string& file, const table<Scalar>& data, const matrix<Scalar>& rows) {
-  const std::vector<index_t> constant = data::constant_columns(rows);
-  if (constant.empty()) return;
-  const index_t j = constant.front();
+/// A constant column of the training rows, as a message names it: by its name in the file's
+/// header, if any, and its position in the file.
+std::string describe_column(const table<Scalar>& data, index_t j) {
   const index_t in_file = data.label_position && *data.label_position <= j ? j + 1 : j;
   const std::string name =
       data.column_names.empty() ? "" : "'" + data.column_names[static_cast<std::size_t>(j)] + "' ";
-  throw value_error(file + ": column " + name + "(" + std::to_string(in_file) + ", counting from 0) holds " +
-                    to_text(rows(0, j)) + " in every training row: a density of a constant is a spike, not a fit; "
-                    "remove the column");
+  return "column " + name + "(" + std::to_string(in_file) + ", counting from 0)";
+}
+
+/// The constant columns of the training rows: without --drop-constant a value_error naming the
+/// first (no density can be fitted to it); with it, each is reported and recorded in `layout`.
+void handle_constant_columns(const std::string& file, const table<Scalar>& data, const matrix<Scalar>& rows,
+                             bool drop, data_layout& layout) {
+  const std::vector<index_t> constant = data::constant_columns(rows);
+  if (constant.empty()) return;
+  if (!drop) {
+    const index_t j = constant.front();
+    throw value_error(file + ": " + describe_column(data, j) + " holds " + to_text(rows(0, j)) +
+                      " in every training row: a density of a constant is a spike, not a fit; remove the column or "
+                      "pass --drop-constant");
+  }
+  for (const index_t j : constant) {
+    layout.dropped.emplace_back(j, rows(0, j));
+    std::printf("dropped %s: %s in every training row (sample writes it back, logprob requires it)\n",
+                describe_column(data, j).c_str(), to_text(rows(0, j)).c_str());
+  }
 }
 
 /// The trainer's options: the defaults for this table, overridden by what the command line gave.
@@ -124,7 +139,7 @@ train::trainer_options training_options(const model_kind& kind, const table_defa
   train::trainer_options options;
   options.iterations = s.iters > 0 ? s.iters : d.iterations;
   options.batch = s.batch > 0 ? s.batch : d.batch;
-  options.learning_rate = s.lr;
+  options.learning_rate = s.lr > 0 ? s.lr : d.learning_rate;
   options.weight_decay = s.weight_decay >= 0 ? s.weight_decay : d.weight_decay;
   options.decoupled_weight_decay = true;  // a shrink toward zero outputs: toward the fitted Gaussian
   options.clip = 10;
@@ -169,7 +184,7 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   const std::string sized = " (default: by the table's size, printed when training starts)";
   cmd->add_option("--iters", s.iters, "training iterations" + sized)->check(CLI::PositiveNumber);
   cmd->add_option("--batch", s.batch, "batch size" + sized)->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", s.lr, "learning rate (Adam)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", s.lr, "learning rate (Adam)" + sized)->check(CLI::PositiveNumber);
   cmd->add_option("--weight-decay", s.weight_decay, "AdamW's decoupled weight decay" + sized)->check(CLI::NonNegativeNumber);
   cmd->add_option("--hidden", s.hidden, "hidden width" + sized)->check(CLI::PositiveNumber);
   cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
@@ -192,6 +207,8 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   cmd->add_option("--checkpoint-every", s.checkpoint_every,
                   "save DIR/model.ckpt every N iterations (0: only at the end); rerunning the same command resumes from it")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_flag("--drop-constant", s.drop_constant,
+                "leave out columns that hold one value in every training row (reported; sample writes them back)");
   cmd->add_flag("--restart", s.restart, "train from scratch even if DIR holds a checkpoint of this or another run");
   cmd->add_option("--out", s.out, "model directory to write")->required();
   return cmd;
@@ -227,9 +244,9 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   const auto rows_between = [&](index_t begin, index_t end) {
     return all.subset(std::vector<index_t>(order.begin() + begin, order.begin() + end));
   };
-  const train::dataset<Scalar> train_rows = rows_between(0, n_rest - validating);
-  const train::dataset<Scalar> validation_rows = rows_between(n_rest - validating, n_rest);
-  const train::dataset<Scalar> test_rows = rows_between(n_rest, n);
+  train::dataset<Scalar> train_rows = rows_between(0, n_rest - validating);
+  train::dataset<Scalar> validation_rows = rows_between(n_rest - validating, n_rest);
+  train::dataset<Scalar> test_rows = rows_between(n_rest, n);
   train_rows.validate(s.data);
 
   if ((data.values.array() == data.values.array().round()).all()) {
@@ -237,12 +254,25 @@ int run_train(const train_settings& s, parallel::process_group& group) {
                 "model sharpens; dequantize (add uniform [0, 1) noise) first\n", s.data.c_str());
   }
   data_layout layout;
-  refuse_constant_columns(s.data, data, train_rows.x);
-  // Every kind starts as the identity on whitened rows, so step 0 is this Gaussian exactly.
-  layout.whitening = data::whitening<Scalar>::fit(train_rows.x);
-  if (layout.whitening.ridge() > 0) {
+  handle_constant_columns(s.data, data, train_rows.x, s.drop_constant, layout);
+  for (train::dataset<Scalar>* rows : {&train_rows, &validation_rows, &test_rows}) rows->x = without_dropped(layout, rows->x);
+  const data::whitening<Scalar> gaussian = data::whitening<Scalar>::fit(train_rows.x);
+  if (gaussian.ridge() > 0) {
     std::printf("note: some columns of %s are nearly collinear; a ridge of %.3g was added to their correlation "
-                "matrix\n", s.data.c_str(), layout.whitening.ridge());
+                "matrix\n", s.data.c_str(), gaussian.ridge());
+  }
+  // Continuous kinds see whitened rows. Coupling kinds see standardized ones (the data's own
+  // axes, where a bounded or discrete column stays one column) and hold the correlation in their
+  // last layer, which starts at its inverse Cholesky factor: step 0 is the same Gaussian.
+  matrix<double> correlation_whitener;
+  if (kind.continuous) {
+    layout.whitening = gaussian;
+  } else {
+    const matrix<double> factor = gaussian.factor().cast<double>();
+    const vector<double> scale = factor.rowwise().norm();
+    layout.whitening = data::whitening<Scalar>(gaussian.mean(), scale.cast<Scalar>().asDiagonal().toDenseMatrix());
+    const matrix<double> correlation_factor = scale.cwiseInverse().asDiagonal() * factor;
+    correlation_whitener = correlation_factor.triangularView<Eigen::Lower>().solve(matrix<double>::Identity(factor.rows(), factor.cols()));
   }
   layout.label_position = data.label_position;
   layout.column_names = data.column_names;
@@ -250,11 +280,14 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
 
   warn_about_table(s.data, data, layout.class_counts);
-  const table_defaults defaults = defaults_for(kind, train_rows.rows(), data.values.cols());
+  const table_defaults defaults = defaults_for(kind, train_rows.rows(), train_rows.x.cols());
   train::trainer_options options = training_options(kind, defaults, s, group);
-  const model_recipe recipe =
-      make_recipe(kind, defaults, s, data.values.cols(), static_cast<index_t>(layout.class_counts.size()));
+  model_recipe recipe =
+      make_recipe(kind, defaults, s, train_rows.x.cols(), static_cast<index_t>(layout.class_counts.size()));
+  recipe.output_linear = !kind.continuous;
+  recipe.output_start = correlation_whitener;
   saved_model model(recipe, rng);
+
   for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
     if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= recipe.classes) {
       throw value_error(s.data + ": a held-out or validation row has a class that no training row has; use more data "
@@ -267,9 +300,10 @@ int run_train(const train_settings& s, parallel::process_group& group) {
               recipe.classes > 0 ? (", " + std::to_string(recipe.classes) + " classes").c_str() : "",
               static_cast<long>(model.model().parameters().count()), static_cast<long>(held_out),
               static_cast<long>(validating));
-  std::printf("hidden %ld x %d%s, batch %ld, %ld iterations, weight decay %g\n", static_cast<long>(recipe.hidden),
-              recipe.layers, kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " couplings").c_str(),
-              static_cast<long>(options.batch), options.iterations, options.weight_decay);
+  std::printf("hidden %ld x %d%s, batch %ld, %ld iterations, learning rate %g, weight decay %g\n",
+              static_cast<long>(recipe.hidden), recipe.layers,
+              kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " couplings").c_str(),
+              static_cast<long>(options.batch), options.iterations, options.learning_rate, options.weight_decay);
   if (kind.name == "cnf" && recipe.dim > 10) {
     std::printf("note: cnf takes the exact trace, %ld backward passes per dynamics evaluation; ffjord estimates it "
                 "with one\n", static_cast<long>(recipe.dim));
@@ -324,10 +358,10 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   const train::dataset<Scalar> my_validation = validating > 0 ? whitened(validation_rows) : train::dataset<Scalar>{};
   // The Gaussian (N(0, I) of the whitened rows) stays the choice unless a model beats it on the
   // validation rows by two standard errors: on a small table, noise must not replace it.
-  if (validating > 0) {
-    const matrix<double> z = my_validation.x.cast<double>();
-    const double normalizer = 0.5 * static_cast<double>(z.cols()) * std::log(2 * std::numbers::pi);
-    for (index_t i = 0; i < z.rows(); ++i) options.baseline_rows.push_back(0.5 * z.row(i).squaredNorm() + normalizer);
+  if (validating > 0) {  // in the model's units: the data's NLL plus log|det| of the layout's map
+    const vector<double> nll = -gaussian.log_prob(train::shard(validation_rows, group).x).cast<double>();
+    options.baseline_rows.assign(nll.data(), nll.data() + nll.size());
+    for (double& v : options.baseline_rows) v += layout.whitening.log_det();
     options.baseline_z = 2;
   }
   const train::training_summary summary =
@@ -337,7 +371,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
   // What the flow gained: the held-out NLL of the Gaussian it started as.
   const double gaussian_nll = parallel::mean_over_processes(
-      group, -layout.whitening.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
+      group, -gaussian.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
 
   auto text = [](double v) {
     char buffer[32];
