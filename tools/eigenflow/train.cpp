@@ -133,6 +133,36 @@ void handle_constant_columns(const std::string& file, const table<Scalar>& data,
   }
 }
 
+/// Sets `layout` to how `kind` sees the data of the fitted `gaussian`. Continuous kinds see
+/// whitened rows. Coupling kinds see standardized ones (the data's own axes, where a bounded or
+/// discrete column stays one column) and hold the correlation in their last layer: returns where
+/// that layer starts, the correlation's inverse Cholesky factor (empty for continuous kinds).
+/// Either way a model that is the identity on what it sees is exactly the Gaussian.
+matrix<double> lay_out(const model_kind& kind, const data::whitening<Scalar>& gaussian, data_layout& layout) {
+  if (kind.continuous) {
+    layout.whitening = gaussian;
+    return {};
+  }
+  const matrix<double> factor = gaussian.factor().cast<double>();
+  const vector<double> scale = factor.rowwise().norm();
+  layout.whitening = data::whitening<Scalar>(gaussian.mean(), scale.cast<Scalar>().asDiagonal().toDenseMatrix());
+  const matrix<double> correlation_factor = scale.cwiseInverse().asDiagonal() * factor;
+  return correlation_factor.triangularView<Eigen::Lower>().solve(matrix<double>::Identity(factor.rows(), factor.cols()));
+}
+
+/// Sets a coupling model's last layer to `w`, as the builder starts it (model_recipe::output_start).
+void set_output_linear(saved_model& model, const matrix<double>& w) {
+  auto start = flows::lu_linear<Scalar>::lower_triangular("output_linear", w);
+  const nn::parameter_list<Scalar> values = start.parameters();
+  std::size_t set = 0;
+  for (nn::parameter<Scalar>* to : model.model().parameters()) {
+    for (const nn::parameter<Scalar>* from : values) {
+      if (to->name == from->name) to->value = from->value, ++set;
+    }
+  }
+  if (set != values.size()) throw std::logic_error("set_output_linear: the model has no output_linear layer");
+}
+
 /// The trainer's options: the defaults for this table, overridden by what the command line gave.
 train::trainer_options training_options(const model_kind& kind, const table_defaults& d, const train_settings& s,
                                         parallel::process_group& group) {
@@ -261,19 +291,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
     std::printf("note: some columns of %s are nearly collinear; a ridge of %.3g was added to their correlation "
                 "matrix\n", s.data.c_str(), gaussian.ridge());
   }
-  // Continuous kinds see whitened rows. Coupling kinds see standardized ones (the data's own
-  // axes, where a bounded or discrete column stays one column) and hold the correlation in their
-  // last layer, which starts at its inverse Cholesky factor: step 0 is the same Gaussian.
-  matrix<double> correlation_whitener;
-  if (kind.continuous) {
-    layout.whitening = gaussian;
-  } else {
-    const matrix<double> factor = gaussian.factor().cast<double>();
-    const vector<double> scale = factor.rowwise().norm();
-    layout.whitening = data::whitening<Scalar>(gaussian.mean(), scale.cast<Scalar>().asDiagonal().toDenseMatrix());
-    const matrix<double> correlation_factor = scale.cwiseInverse().asDiagonal() * factor;
-    correlation_whitener = correlation_factor.triangularView<Eigen::Lower>().solve(matrix<double>::Identity(factor.rows(), factor.cols()));
-  }
+  const matrix<double> correlation_whitener = lay_out(kind, gaussian, layout);
   layout.label_position = data.label_position;
   layout.column_names = data.column_names;
   if (!data.label_name.empty()) layout.label_name = data.label_name;
@@ -366,12 +384,24 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   }
   const train::training_summary summary =
       model.fit(adam, whitened(train_rows), validating > 0 ? &my_validation : nullptr, options);
+  // The baseline for what the flow gained: the Gaussian fitted to every training row, the
+  // validation rows included. If it kept its place (no model beat it on the validation rows, so
+  // the parameters are those of step 0), those rows have done their work and the model becomes it.
+  data::whitening<Scalar> final_gaussian = gaussian;
+  if (validating > 0) {
+    matrix<Scalar> every_training_row(train_rows.rows() + validation_rows.rows(), train_rows.x.cols());
+    every_training_row << train_rows.x, validation_rows.x;
+    final_gaussian = data::whitening<Scalar>::fit(every_training_row);
+    if (summary.best_iteration == 0) {
+      const matrix<double> w = lay_out(kind, final_gaussian, layout);
+      if (!kind.continuous) set_output_linear(model, w);
+    }
+  }
   const train::dataset<Scalar> my_test = train::shard(test_rows, group);
   const double test_nll = parallel::mean_over_processes(
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
-  // What the flow gained: the held-out NLL of the Gaussian it started as.
   const double gaussian_nll = parallel::mean_over_processes(
-      group, -gaussian.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
+      group, -final_gaussian.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
 
   auto text = [](double v) {
     char buffer[32];
@@ -388,12 +418,12 @@ int run_train(const train_settings& s, parallel::process_group& group) {
                             {"train.seconds", std::to_string(summary.seconds)},
                             {"train.validation_rows", std::to_string(validating)},
                             {"train.best_iteration", std::to_string(summary.best_iteration)},
-                            {"train.validation_nll", text(summary.best_validation_nll - layout.whitening.log_det())},
+                            {"train.validation_nll", text(summary.best_validation_nll + options.shown_nll_offset)},
                             {"train.stopped_early", summary.stopped_early ? "yes" : "no"},
                             {"gaussian_nll", text(gaussian_nll)},
                             {"test_nll", text(test_nll)}});
   if (validating > 0) {
-    std::printf("best validation nll %.4f at iteration %ld of %ld%s\n", summary.best_validation_nll - layout.whitening.log_det(),
+    std::printf("best validation nll %.4f at iteration %ld of %ld%s\n", summary.best_validation_nll + options.shown_nll_offset,
                 summary.best_iteration, summary.iterations, summary.stopped_early ? " (stopped early)" : "");
   }
   std::printf("model written to %s\n", checkpoint_path(s.out).c_str());
