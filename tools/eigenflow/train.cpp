@@ -38,16 +38,15 @@ std::vector<double> count_classes(const std::vector<index_t>& labels) {
 void warn_about_table(const std::string& file, const table<Scalar>& data, const std::vector<double>& class_counts) {
   const index_t n = data.values.rows();
   const index_t d = data.values.cols();
-  std::vector<index_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), index_t(0));
-  auto row_key = [&](index_t i) {
-    std::vector<Scalar> key(data.values.row(i).begin(), data.values.row(i).end());
-    if (!data.labels.empty()) key.push_back(static_cast<Scalar>(data.labels[static_cast<std::size_t>(i)]));
-    return key;
-  };
-  std::sort(order.begin(), order.end(), [&](index_t a, index_t b) { return row_key(a) < row_key(b); });
+  std::vector<std::vector<Scalar>> rows(static_cast<std::size_t>(n));  // each row with its label: sorted, repeats meet
+  for (index_t i = 0; i < n; ++i) {
+    std::vector<Scalar>& row = rows[static_cast<std::size_t>(i)];
+    row.assign(data.values.row(i).begin(), data.values.row(i).end());
+    if (!data.labels.empty()) row.push_back(static_cast<Scalar>(data.labels[static_cast<std::size_t>(i)]));
+  }
+  std::sort(rows.begin(), rows.end());
   long repeats = 0;
-  for (std::size_t k = 1; k < order.size(); ++k) repeats += row_key(order[k]) == row_key(order[k - 1]) ? 1 : 0;
+  for (std::size_t k = 1; k < rows.size(); ++k) repeats += rows[k] == rows[k - 1] ? 1 : 0;
   if (repeats > 0) {
     std::printf("warning: %ld rows of %s repeat an earlier row; a flow can learn repeats as spikes, and a repeat "
                 "split between training and held-out rows flatters test_nll\n", repeats, file.c_str());
