@@ -29,8 +29,11 @@ class any_model {
   using scalar_type = Scalar;
 
   /// Holds `model` (any density_model of this Scalar converts implicitly).
-  template <density_model Model>
-    requires(!std::is_same_v<std::remove_cvref_t<Model>, any_model> && std::is_same_v<model_scalar_t<Model>, Scalar>)
+  // any_model is tested first, in the same clause: checking density_model<any_model> while
+  // deciding whether any_model converts from itself is a recursive constraint (clang rejects it).
+  template <class Model>
+    requires(!std::is_same_v<std::remove_cvref_t<Model>, any_model> && density_model<Model> &&
+             std::is_same_v<model_scalar_t<Model>, Scalar>)
   any_model(Model model)  // NOLINT(google-explicit-constructor): a model is an any_model
       : self_(std::make_unique<holder<Model>>(std::move(model))) {}
 

@@ -3,8 +3,9 @@
 #pragma once
 
 /// @namespace eigenflow::data
-/// Data sets and their preparation: toy 2-D sets, the digits, standardization and whitening.
+/// Data sets and their preparation: toy 2-D sets, the digits, standardization and whitening (per class too).
 
+#include "eigenflow/data/class_whitening.hpp"
 #include "eigenflow/data/digits.hpp"
 #include "eigenflow/data/standardizer.hpp"
 #include "eigenflow/data/toy2d.hpp"

@@ -18,6 +18,7 @@
 #include "eigenflow/flows.hpp"
 #include "eigenflow/io.hpp"
 #include "eigenflow/matrix.hpp"
+#include "eigenflow/memory_budget.hpp"
 #include "eigenflow/model.hpp"
 #include "eigenflow/nn.hpp"
 #include "eigenflow/ode.hpp"

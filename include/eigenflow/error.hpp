@@ -42,4 +42,11 @@ class io_error : public error {
   using error::error;
 };
 
+/// A request the machine cannot meet: more memory than it can hold, threads it cannot start (the
+/// message says what was asked and what is available).
+class resource_error : public error {
+ public:
+  using error::error;
+};
+
 }  // namespace eigenflow

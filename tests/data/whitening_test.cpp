@@ -8,8 +8,10 @@
 
 #include "eigenflow/data/whitening.hpp"
 #include "eigenflow/random.hpp"
+#include "support/gaussian_density.hpp"
 
 using namespace eigenflow;
+using eigenflow::test::gaussian_log_density;
 
 namespace {
 
@@ -20,13 +22,6 @@ matrix<double> correlated_table(std::uint64_t seed) {
   matrix<double> mix(3, 3);
   mix << 2.0, 0.0, 0.0, 1.5, 0.3, 0.0, -40.0, 25.0, 60.0;
   return (z * mix.transpose()).rowwise() + row_vector<double>{{5.0, -1.0, 300.0}};
-}
-
-/// log N(x; μ, Σ) by the textbook formula, through Σ⁻¹ and det Σ (not the Cholesky factor).
-double gaussian_log_density(const row_vector<double>& x, const row_vector<double>& mean, const matrix<double>& cov) {
-  const vector<double> d = (x - mean).transpose();
-  const double quad = d.dot(cov.inverse() * d);
-  return -0.5 * quad - 0.5 * std::log(cov.determinant()) - 0.5 * static_cast<double>(d.size()) * std::log(2 * std::numbers::pi);
 }
 
 }  // namespace

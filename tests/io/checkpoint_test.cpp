@@ -252,6 +252,16 @@ TEST_CASE("metadata lookup names the missing key; repeated keys are refused", "[
   ckpt.metadata.emplace_back("data", "circles.csv");
   CHECK_THROWS_MATCHES(eigenflow::io::encode_checkpoint(ckpt), value_error,
                        Catch::Matchers::Message("save_checkpoint: metadata key 'data' appears twice"));
+
+  // A foreign writer's repeated key is refused on load too: which of the two would count?
+  ckpt.metadata.back().first = "dat2";
+  std::string bytes = eigenflow::io::encode_checkpoint(ckpt);
+  const std::size_t second_key = bytes.find("dat2");
+  REQUIRE(second_key != std::string::npos);
+  bytes[second_key + 3] = 'a';
+  reseal(bytes);
+  CHECK_THROWS_MATCHES(eigenflow::io::decode_checkpoint<double>(bytes), io_error,
+                       message_contains("malformed checkpoint: metadata key 'data' appears twice"));
 }
 
 TEST_CASE("saving a non-finite model is refused and keeps the previous checkpoint", "[io][checkpoint]") {
@@ -377,6 +387,16 @@ TEST_CASE("corrupt lengths behind a valid checksum are refused without allocatin
     put_u64(bytes, first_rows_at + 8, 8);
     reseal(bytes);
     CHECK_THROWS_MATCHES(eigenflow::io::decode_checkpoint<double>(bytes), io_error, message_contains("parameter 'weight' claims"));
+  }
+  // An empty matrix of 2^62 columns holds no bytes, yet every pass over its columns would run for
+  // ever (fuzzing found it): a size beyond the file's is refused, whatever the other size.
+  {
+    std::string bytes = good;
+    put_u64(bytes, first_rows_at, 0);
+    put_u64(bytes, first_rows_at + 8, huge);
+    reseal(bytes);
+    CHECK_THROWS_MATCHES(eigenflow::io::decode_checkpoint<double>(bytes), io_error,
+                         message_contains("parameter 'weight' claims 0x4611686018427387904 values"));
   }
   // A NaN written by a foreign writer is refused on load too.
   {

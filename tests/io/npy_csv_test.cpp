@@ -271,7 +271,17 @@ TEST_CASE("npy: errors name the file and the byte offset", "[io][npy]") {
                       Contains(name) && Contains("cannot parse the header dict"));
     write_bytes(file, npy_file("{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2, 3), }", data_2x3));
     REQUIRE_THROWS_IO(eigenflow::io::read_npy<double>(file),
-                      Contains(name) && Contains("at byte offset 44") && Contains("cannot parse the header dict"));
+                      Contains(name) && Contains("at byte offset 44") && Contains("cannot parse the header dict"));    // A hostile header nests deeper than the stack allows recursion (fuzzing found it at 50,000
+    // levels, format 2.0): it is refused at a fixed depth; 30 levels still parse.
+    const std::string deep = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), 'x': " +
+                             std::string(50000, '(') + std::string(50000, ')') + "}";
+    write_bytes(file, npy_file(deep, data_2x3, 2));
+    REQUIRE_THROWS_IO(eigenflow::io::read_npy<double>(file),
+                      Contains(name) && Contains("nested deeper than 32 levels"));
+    const std::string shallow = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), 'x': " +
+                                std::string(30, '(') + std::string(30, ')') + "}";
+    write_bytes(file, npy_file(shallow, data_2x3));
+    REQUIRE_THROWS_IO(eigenflow::io::read_npy<double>(file), Contains(name) && Contains("unexpected key 'x'"));
   }
   SECTION("missing, unexpected or ill-typed keys") {
     write_bytes(file, npy_file("{'descr': '<f8', 'shape': (2, 3), }", data_2x3));
@@ -565,4 +575,19 @@ TEST_CASE("csv: write_csv checks before writing, and a failed write keeps the ol
 
   CHECK(read_bytes(file) == "old contents\n");
   CHECK(dir.files() == std::vector<std::string>{"t.csv"});
+}
+
+TEST_CASE("csv: infinities are written only when asked for (a log-density may be -inf), NaN never", "[io][csv]") {
+  scratch_dir dir;
+  const fs::path file = dir / "log_prob.csv";
+  matrix<float> m(3, 1);
+  m << -1.5f, -std::numeric_limits<float>::infinity(), 2.0f;
+  REQUIRE_THROWS_WITH(eigenflow::io::write_csv(file, m), Contains("a value is not finite at row 1, column 0 (-inf)"));
+  CHECK_FALSE(fs::exists(file));
+  eigenflow::io::write_csv(file, m, {"log_prob"}, {.infinities = true});
+  CHECK(read_bytes(file) == "log_prob\n-1.5\n-inf\n2\n");
+  m(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  REQUIRE_THROWS_WITH(eigenflow::io::write_csv(file, m, {"log_prob"}, {.infinities = true}),
+                      Contains("a value is NaN at row 2, column 0"));
+  CHECK(read_bytes(file) == "log_prob\n-1.5\n-inf\n2\n");
 }

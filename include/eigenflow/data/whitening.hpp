@@ -74,6 +74,26 @@ class whitening {
     for (index_t j = 0; j < dim(); ++j) log_det_ -= std::log(static_cast<double>(factor_(j, j)));
   }
 
+  /// The Cholesky factor L of a covariance (L Lᵀ = covariance), and the ridge it needed: nearly
+  /// collinear columns get one on their correlation matrix (options), so that it means the same
+  /// in any units. The covariance's diagonal must be positive.
+  static std::pair<matrix<double>, double> ridged_cholesky(const matrix<double>& covariance,
+                                                           const whitening_options& options = {}) {
+    const vector<double> scale = covariance.diagonal().cwiseSqrt();
+    matrix<double> correlation = scale.cwiseInverse().asDiagonal() * covariance * scale.cwiseInverse().asDiagonal();
+    const double smallest = Eigen::SelfAdjointEigenSolver<matrix<double>>(correlation, Eigen::EigenvaluesOnly)
+                                .eigenvalues()
+                                .minCoeff();
+    double ridge = 0;
+    if (smallest < options.min_correlation_eigenvalue) {
+      ridge = options.min_correlation_eigenvalue - smallest;
+      correlation.diagonal().array() += ridge;
+    }
+    const Eigen::LLT<matrix<double>> llt(correlation);
+    if (llt.info() != Eigen::Success) throw value_error("whitening: the covariance is not positive definite");
+    return {scale.asDiagonal() * matrix<double>(llt.matrixL()), ridge};
+  }
+
   /// The maximum-likelihood Gaussian of the rows of x (mean, covariance with divisor n). Throws
   /// value_error for fewer than two rows, a non-finite value or a constant column (naming it);
   /// nearly collinear columns get the ridge of `options` (ridge() reports it).
@@ -89,21 +109,7 @@ class whitening {
     const matrix<double> xd = x.template cast<double>();
     const row_vector<double> mean = xd.colwise().mean();
     const matrix<double> centered = xd.rowwise() - mean;
-    const matrix<double> covariance = (centered.transpose() * centered) / static_cast<double>(x.rows());
-    // The ridge acts on the correlation matrix, so that it means the same in any units.
-    const vector<double> scale = covariance.diagonal().cwiseSqrt();
-    matrix<double> correlation = scale.cwiseInverse().asDiagonal() * covariance * scale.cwiseInverse().asDiagonal();
-    const double smallest = Eigen::SelfAdjointEigenSolver<matrix<double>>(correlation, Eigen::EigenvaluesOnly)
-                                .eigenvalues()
-                                .minCoeff();
-    double ridge = 0;
-    if (smallest < options.min_correlation_eigenvalue) {
-      ridge = options.min_correlation_eigenvalue - smallest;
-      correlation.diagonal().array() += ridge;
-    }
-    const Eigen::LLT<matrix<double>> llt(correlation);
-    if (llt.info() != Eigen::Success) throw value_error("whitening::fit: the covariance is not positive definite");
-    const matrix<double> factor = scale.asDiagonal() * matrix<double>(llt.matrixL());
+    const auto [factor, ridge] = ridged_cholesky((centered.transpose() * centered) / static_cast<double>(x.rows()), options);
     return whitening(mean.template cast<Scalar>(), factor.template cast<Scalar>(), ridge);
   }
 

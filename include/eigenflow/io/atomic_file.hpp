@@ -3,6 +3,8 @@
 //
 // rename() within one directory replaces the target atomically on POSIX file systems, so a crash
 // or an exception mid-write leaves the previous file intact; the temporary is removed on failure.
+// A process killed mid-write cannot remove its temporary: the next successful write of the same
+// file removes such leftovers (those older than itself).
 #pragma once
 
 #include <cstdio>
@@ -15,6 +17,26 @@
 #include "eigenflow/error.hpp"
 
 namespace eigenflow::io {
+
+namespace detail {
+
+/// Removes the files of `directory` whose names start with `prefix` and that were last written
+/// before `before`: temporaries of killed writers. Never throws (a leftover is not worth a failure).
+inline void remove_stale_temporaries(const std::filesystem::path& directory, const std::string& prefix,
+                                     std::filesystem::file_time_type before) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::error_code time_ec;
+    const fs::file_time_type written = fs::last_write_time(it->path(), time_ec);
+    std::error_code ignored;
+    if (!time_ec && written < before) fs::remove(it->path(), ignored);
+  }
+}
+
+}  // namespace detail
 
 /// Calls write(std::ofstream&) on a temporary file next to `path` (binary mode), then renames it
 /// over `path`. Throws io_error naming the file if it cannot be created, written or renamed; any
@@ -31,6 +53,7 @@ void write_atomically(const std::filesystem::path& path, const Write& write) {
   temporary_name += ".partial-";
   temporary_name += std::to_string(entropy());
   const fs::path temporary = directory / temporary_name;
+  const fs::file_time_type started = fs::file_time_type::clock::now();
   auto remove_temporary = [&] {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -50,6 +73,7 @@ void write_atomically(const std::filesystem::path& path, const Write& write) {
     remove_temporary();
     throw;
   }
+  detail::remove_stale_temporaries(directory, "." + path.filename().string() + ".partial-", started);
 }
 
 }  // namespace eigenflow::io

@@ -48,6 +48,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -221,7 +222,9 @@ class byte_reader {
     const std::uint64_t capacity = remaining() / sizeof(Scalar);
     // rows·cols is compared by division: the product of two corrupt sizes may overflow. (The
     // sizes are printed as read: a corrupt one need not fit format_shape's index_t.)
-    if ((cols != 0 && rows > capacity / cols) || rows > max_index || cols > max_index) {
+    // Neither size may exceed the file either: an empty 0 x 2^62 matrix has no bytes to check,
+    // but every later pass over its columns would take for ever.
+    if ((cols != 0 && rows > capacity / cols) || rows > bytes_.size() || cols > bytes_.size()) {
       fail(what + " claims " + std::to_string(rows) + "x" + std::to_string(cols) + " values, but only " +
                std::to_string(remaining()) + " bytes remain",
            at);
@@ -245,7 +248,6 @@ class byte_reader {
   }
 
  private:
-  static constexpr std::uint64_t max_index = static_cast<std::uint64_t>(std::numeric_limits<index_t>::max());
 
   template <class T>
   T take(const char* what) {
@@ -445,8 +447,11 @@ checkpoint<Scalar> decode_checkpoint(std::string_view bytes, const std::filesyst
   ckpt.origin = source;
   ckpt.architecture = in.string("the architecture");
   const std::uint64_t metadata_count = in.count("the metadata count", 16);
+  std::unordered_set<std::string> metadata_keys;  // a writer never repeats a key (encode refuses to)
   for (std::uint64_t k = 0; k < metadata_count; ++k) {
+    const std::size_t key_at = in.position();
     std::string key = in.string("a metadata key");
+    if (!metadata_keys.insert(key).second) in.fail("metadata key '" + key + "' appears twice", key_at);
     std::string value = in.string("a metadata value");
     ckpt.metadata.emplace_back(std::move(key), std::move(value));
   }

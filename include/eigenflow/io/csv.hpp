@@ -55,6 +55,14 @@ struct csv_options {
   std::optional<index_t> label_column{};
 };
 
+/// How write_csv writes a file.
+struct csv_write_options {
+  /// Whether ±infinity may be written (as "inf" and "-inf"): for results such as a log-density,
+  /// where -inf is a legitimate value, not for data read_csv must read back (it refuses them).
+  /// NaN is refused either way.
+  bool infinities = false;
+};
+
 /// What read_csv returns.
 ///
 /// @tparam Scalar float or double.
@@ -306,12 +314,12 @@ csv_table<Scalar> read_csv(const std::filesystem::path& path, const csv_options&
 /// @tparam Scalar float or double.
 /// @throws shape_error if `column_names` is neither empty nor one name per column, or the matrix
 ///   has no columns.
-/// @throws value_error if a value is NaN or infinite (read_csv would reject the file), naming its
-///   0-based row and column, or a column name contains a line break.
+/// @throws value_error if a value is NaN, or infinite without options.infinities (read_csv would
+///   reject the file), naming its 0-based row and column, or a column name contains a line break.
 /// @throws io_error naming the file if it cannot be written.
 template <class Scalar>
 void write_csv(const std::filesystem::path& path, const matrix<Scalar>& values,
-               const std::vector<std::string>& column_names = {}) {
+               const std::vector<std::string>& column_names = {}, const csv_write_options& options = {}) {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "write_csv writes float or double");
   namespace csv = detail::csv;
   if (values.cols() == 0)
@@ -326,7 +334,17 @@ void write_csv(const std::filesystem::path& path, const matrix<Scalar>& values,
     }
   }
   try {
-    eigenflow::detail::require_finite(path.string(), "a value", values);
+    if (options.infinities) {
+      for (index_t i = 0; i < values.rows(); ++i) {
+        for (index_t j = 0; j < values.cols(); ++j) {
+          if (std::isnan(values(i, j))) {
+            throw value_error(path.string() + ": a value is NaN at row " + std::to_string(i) + ", column " + std::to_string(j));
+          }
+        }
+      }
+    } else {
+      eigenflow::detail::require_finite(path.string(), "a value", values);
+    }
   } catch (const value_error& e) {
     throw value_error(std::string(e.what()) + "; read_csv would reject the file");
   }

@@ -142,7 +142,12 @@ class header_parser {
     fail_at(path_, base_ + at, "cannot parse the header dict: " + what + " (found " + found + ")");
   }
 
-  literal parse_value() {
+  // A shape is one level deep; 32 leaves room for any honest header and keeps a hostile one
+  // ("(((((...") from overflowing the stack through this recursion.
+  static constexpr int max_nesting = 32;
+
+  literal parse_value(int depth = 0) {
+    if (depth > max_nesting) error("nested deeper than " + std::to_string(max_nesting) + " levels");
     skip_space();
     literal value;
     const char c = peek();
@@ -161,7 +166,7 @@ class header_parser {
       ++pos_;
       skip_space();
       while (peek() != close) {
-        value.items.push_back(parse_value());
+        value.items.push_back(parse_value(depth + 1));
         skip_space();
         if (peek() == ',') {
           ++pos_;

@@ -35,18 +35,20 @@ class worker_team {
     if (size < 1) throw value_error("worker_team: the number of threads must be positive, got " + std::to_string(size));
     errors_.resize(static_cast<std::size_t>(size));
     threads_.reserve(static_cast<std::size_t>(size - 1));
-    for (int k = 1; k < size; ++k) threads_.emplace_back([this, k] { serve(k); });
+    for (int k = 1; k < size; ++k) {
+      try {
+        threads_.emplace_back([this, k] { serve(k); });
+      } catch (const std::exception& e) {
+        stop();  // a constructor that throws leaves nothing running
+        throw resource_error("worker_team: could not start thread " + std::to_string(k + 1) + " of " +
+                             std::to_string(size) + " (" + e.what() + "); " + std::to_string(k) +
+                             " could start: ask for fewer threads");
+      }
+    }
   }
   worker_team(const worker_team&) = delete;
   worker_team& operator=(const worker_team&) = delete;
-  ~worker_team() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    start_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
+  ~worker_team() { stop(); }
 
   /// Number of workers, the calling thread included.
   int size() const { return size_; }
@@ -79,6 +81,17 @@ class worker_team {
   }
 
  private:
+  /// Ends and joins the threads started so far.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    start_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
   void serve(int k) {
     unsigned long seen = 0;
     for (;;) {

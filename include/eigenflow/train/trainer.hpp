@@ -321,9 +321,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
     if ((it % std::max(1L, o.iterations / 20)) == 0) running = 0, running_count = 0;
     if (selection.should_stop()) {
       summary.stopped_early = true;
-      bar.note("early stop at iteration " + std::to_string(it) + ": no improvement in " + std::to_string(o.patience) +
-               " evaluations (best " + std::to_string(selection.best_nll()) + " at iteration " +
-               std::to_string(selection.best_iteration()) + ")");
+      char line[160];  // the best NLL in the units the progress shows
+      std::snprintf(line, sizeof line, "early stop at iteration %ld: no improvement in %ld evaluations (best %.4f at iteration %ld)",
+                    it, o.patience, selection.best_nll() + o.shown_nll_offset, selection.best_iteration());
+      bar.note(line);
       break;
     }
   }
