@@ -1,6 +1,6 @@
 # tests/cli/expect_failure.cmake — run with `cmake -P`: runs COMMAND (a ;-list) and passes only if
-# it fails the way the command line promises: a non-zero exit code (not a crash), nothing on
-# stdout after the failure but one line on stderr, matching EXPECT.
+# it fails the way the command line promises: a non-zero exit code (not a crash; EXIT_CODE if
+# given), nothing on stdout after the failure but one line on stderr, matching EXPECT.
 cmake_minimum_required(VERSION 3.21)
 execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc EQUAL 0)
@@ -8,6 +8,9 @@ if(rc EQUAL 0)
 endif()
 if(NOT rc MATCHES "^[0-9]+$")
   message(FATAL_ERROR "the command crashed (${rc}) instead of failing cleanly:\n${err}")
+endif()
+if(DEFINED EXIT_CODE AND NOT rc EQUAL EXIT_CODE)
+  message(FATAL_ERROR "expected exit code ${EXIT_CODE}, got ${rc}:\n${err}")
 endif()
 string(REGEX REPLACE "\n$" "" line "${err}")
 if(line MATCHES "\n" OR line STREQUAL "")

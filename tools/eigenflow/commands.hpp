@@ -65,4 +65,26 @@ struct info_settings {
 CLI::App* add_info_command(CLI::App& app, info_settings& s);
 int run_info(const info_settings& s);
 
+/// The whole command line: the app with every verb and the settings its options fill. main.cpp
+/// parses it and runs the verb chosen; fuzz/cli_options.cpp parses the same one.
+struct command_line {
+  CLI::App app{"eigenflow " EIGENFLOW_VERSION_STRING ": train normalizing flows on a data file, sample from them, "
+               "evaluate log-densities."};
+  train_settings train;
+  sample_settings sample;
+  logprob_settings logprob;
+  info_settings info;
+  CLI::App* train_app = add_train_command(app, train);
+  CLI::App* sample_app = add_sample_command(app, sample);
+  CLI::App* logprob_app = add_logprob_command(app, logprob);
+  CLI::App* info_app = add_info_command(app, info);
+
+  command_line() {
+    app.set_version_flag("--version", "eigenflow " EIGENFLOW_VERSION_STRING);
+    app.require_subcommand(1);
+  }
+  command_line(const command_line&) = delete;  // the options point into this object's settings
+  command_line& operator=(const command_line&) = delete;
+};
+
 }  // namespace eigenflow::cli

@@ -26,7 +26,7 @@ int run_info(const info_settings& s) {
   std::printf("parameters: %ld in %zu tensors\n", static_cast<long>(model.model().parameters().count()), ckpt.parameters.size());
   if (ckpt.optimizer) std::printf("optimizer: %s, step %ld\n", ckpt.optimizer->kind.c_str(), static_cast<long>(ckpt.optimizer->step));
   for (const auto& [key, value] : ckpt.metadata) {
-    if (key.rfind("train.", 0) == 0 || key == "gaussian_nll" || key == "test_nll") std::printf("%s: %s\n", key.c_str(), value.c_str());
+    if (key.rfind("train.", 0) == 0 || key == "data.gaussian" || key == "gaussian_nll" || key == "test_nll") std::printf("%s: %s\n", key.c_str(), value.c_str());
   }
   return 0;
 }

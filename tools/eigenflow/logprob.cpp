@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -36,7 +38,7 @@ CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s) {
                   "log p(x) summed over classes)")->required();
   cmd->add_option("--out", s.out, "output file, .npy or .csv (one column)")->required();
   cmd->add_option("--threads", s.threads, "worker threads: the rows split across them")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(whole_number(1, max_threads))->capture_default_str();
   return cmd;
 }
 
@@ -44,7 +46,7 @@ int run_logprob(const logprob_settings& s) {
   const loaded_model loaded = load_model_dir(s.model);
   const saved_model& model = *loaded.model;
   const data_layout& layout = loaded.layout;
-  format_of(s.out);
+  check_output_table(s.out, s.data);  // before the work, and never over the input
   table<Scalar> t;
   std::tie(t.values, t.column_names) = read_columns<Scalar>(s.data);
   const index_t d = model.dim() + static_cast<index_t>(layout.dropped.size());  // the file's value columns
@@ -79,9 +81,16 @@ int run_logprob(const logprob_settings& s) {
     }
     log_p = log_sum_exp_columns(joint);
   }
-  write_table(s.out, log_p, {"log_prob"});
+  // -inf is a legitimate log-density (a row far beyond the data, below any float): written as such
+  // in both formats, and counted.
+  write_table(s.out, log_p, {"log_prob"}, {.infinities = true});
+  const auto beyond = static_cast<long>((log_p.array() == -std::numeric_limits<Scalar>::infinity()).count());
   std::printf("%ld log-densities written to %s (mean %.4f nats)\n", static_cast<long>(log_p.rows()), s.out.c_str(),
               log_p.cast<double>().mean());
+  if (beyond > 0) {
+    std::printf("note: %ld rows have log-density -inf: they lie so far beyond the training data that their density is "
+                "below the smallest float\n", beyond);
+  }
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,18 +28,8 @@
 
 int main(int argc, char** argv) {
   using namespace eigenflow;
-  CLI::App app{"eigenflow " EIGENFLOW_VERSION_STRING ": train normalizing flows on a data file, sample from them, "
-               "evaluate log-densities."};
-  app.set_version_flag("--version", "eigenflow " EIGENFLOW_VERSION_STRING);
-  app.require_subcommand(1);
-  cli::train_settings ts;
-  cli::sample_settings ss;
-  cli::logprob_settings ls;
-  cli::info_settings is;
-  CLI::App* train_app = cli::add_train_command(app, ts);
-  CLI::App* sample_app = cli::add_sample_command(app, ss);
-  CLI::App* logprob_app = cli::add_logprob_command(app, ls);
-  cli::add_info_command(app, is);
+  cli::command_line line;
+  CLI::App& app = line.app;
 
   // CLI11 would take an unknown verb for a stray argument and ask for a subcommand.
   const auto verbs = std::as_const(app).get_subcommands([](const CLI::App*) { return true; });
@@ -67,7 +58,7 @@ int main(int argc, char** argv) {
   // without a launcher, never touches MPI.
   std::optional<distributed::mpi_session> mpi;
   std::optional<distributed::mpi_group> world;
-  if (*train_app && distributed::launched_by_mpi()) {
+  if (*line.train_app && distributed::launched_by_mpi()) {
     try {
       mpi.emplace(argc, argv);
       world.emplace();
@@ -76,21 +67,25 @@ int main(int argc, char** argv) {
       return 1;
     }
     group = &*world;
-    if (train_app->count("--threads") == 0) {  // share the machine's cores among the ranks on it
+    if (line.train_app->count("--threads") == 0) {  // share the machine's cores among the ranks on it
       const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
       const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
-      ts.threads = std::max(1, parallel::hardware_threads() / ranks_here);
+      line.train.threads = std::max(1, parallel::hardware_threads() / ranks_here);
     }
     if (group->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;  // rank 0 speaks for the job
   }
 #endif
   try {
-    if (*train_app) return cli::run_train(ts, *group);
-    if (*sample_app) return cli::run_sample(ss);
-    if (*logprob_app) return cli::run_logprob(ls);
-    return cli::run_info(is);
+    if (*line.train_app) return cli::run_train(line.train, *group);
+    if (*line.sample_app) return cli::run_sample(line.sample);
+    if (*line.logprob_app) return cli::run_logprob(line.logprob);
+    return cli::run_info(line.info);
   } catch (const std::exception& e) {
-    std::string message = e.what();
+    // Sizes are checked before allocating; memory taken by others can still run out.
+    std::string message = dynamic_cast<const std::bad_alloc*>(&e) != nullptr
+                              ? "out of memory: the machine's free memory could not hold what this run asked for "
+                                "(a smaller --hidden, --batch or -n needs less)"
+                              : e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');  // one line, whatever the message
     if (group->size() > 1) {
       // The other ranks may be waiting in a collective for this one: end the whole job.

@@ -69,13 +69,24 @@ struct model_kind {
 
 namespace detail {
 
-inline void check_recipe_sizes(const model_recipe& r) {
+/// Throws unless the recipe's sizes are positive and its model fits in this machine's memory.
+/// The bound counts only the square hidden-to-hidden weights and those that meet the data
+/// columns, for the parameters, their gradients and Adam's two moments: a model it refuses
+/// could never train here.
+inline void check_recipe_sizes(const model_recipe& r, bool continuous) {
   if (r.dim < 1) throw value_error("the data have no columns to model");
   if (r.hidden < 1 || r.layers < 1 || r.couplings < 1) throw value_error("hidden width, layers and couplings must be positive");
+  const double blocks = continuous ? 1.0 : static_cast<double>(r.couplings);
+  const auto h = static_cast<double>(r.hidden);
+  const double weights = blocks * (h * static_cast<double>(r.dim) + static_cast<double>(r.layers - 1) * h * h);
+  require_memory(4.0 * sizeof(Scalar) * weights,
+                 "a " + r.kind + " model of hidden width " + std::to_string(r.hidden) + ", " + std::to_string(r.layers) +
+                     " layers" + (continuous ? "" : " and " + std::to_string(r.couplings) + " couplings") +
+                     " (its parameters, gradients and optimizer state)");
 }
 
 inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engine& rng) {
-  check_recipe_sizes(r);
+  check_recipe_sizes(r, false);
   if (r.dim < 2) {
     throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
   }
@@ -92,7 +103,7 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
 }
 
 inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_engine& rng) {
-  check_recipe_sizes(r);
+  check_recipe_sizes(r, true);
   continuous::continuous_flow_spec spec;
   spec.network.hidden.assign(static_cast<std::size_t>(r.layers), r.hidden);
   spec.network.condition.classes = r.classes;

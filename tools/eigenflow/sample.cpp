@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -30,11 +31,12 @@ std::vector<index_t> draw_classes(const std::vector<double>& counts, index_t n, 
 CLI::App* add_sample_command(CLI::App& app, sample_settings& s) {
   CLI::App* cmd = app.add_subcommand("sample", "draw samples from a trained model");
   cmd->add_option("--model", s.model, "model directory (from eigenflow train)")->required();
-  cmd->add_option("-n", s.n, "number of samples")->required()->check(CLI::PositiveNumber);
-  cmd->add_option("--class", s.class_id, "class to sample (conditional models; default: drawn from the training frequencies)");
-  cmd->add_option("--seed", s.seed, "random seed")->capture_default_str();
+  cmd->add_option("-n", s.n, "number of samples")->required()->transform(whole_number(1));
+  cmd->add_option("--class", s.class_id, "class to sample (conditional models; default: drawn from the training frequencies)")
+      ->transform(whole_number(0));
+  cmd->add_option("--seed", s.seed, "random seed")->transform(whole_number(0))->capture_default_str();
   cmd->add_option("--threads", s.threads, "worker threads, each drawing a block of rows (the draws of a seed depend on N)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(whole_number(1, max_threads))->capture_default_str();
   cmd->add_option("--out", s.out, "output file, .npy or .csv")->required();
   return cmd;
 }
@@ -55,11 +57,15 @@ int run_sample(const sample_settings& s) {
     throw value_error("--class " + std::to_string(*s.class_id) + " had no training rows: the model in " + s.model +
                       " has learned nothing of it");
   }
-  format_of(s.out);  // an unknown output type fails before sampling
+  check_output_table(s.out);  // a wrong --out fails before sampling
+  const index_t width = model.dim() + static_cast<index_t>(layout.dropped.size()) + (model.conditional() ? 1 : 0);
+  // The draws, their data-unit copy and the file's layout of them, each n × width.
+  require_memory(3.0 * sizeof(Scalar) * static_cast<double>(s.n) * static_cast<double>(width),
+                 "-n " + std::to_string(s.n) + " samples of " + std::to_string(width) + " columns");
   random_engine rng(s.seed);
   const std::vector<index_t> labels =
       model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
-  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(model.sample(s.n, rng, labels, s.threads)));
+  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(model.sample(s.n, rng, labels, s.threads), labels));
   std::vector<std::string> names = layout.column_names;
   if (model.conditional()) {  // the rows come out laid out as the training file's were
     const index_t k = std::min(layout.label_position.value_or(x.cols()), x.cols());

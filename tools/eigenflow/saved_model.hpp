@@ -111,7 +111,11 @@ inline row_vector<Scalar> split_floats(const std::string& text, index_t expected
 
 /// Everything in a model directory besides the network: how data map to the model's inputs.
 struct data_layout {
-  data::whitening<Scalar> whitening;      // the training rows' Gaussian: the model sees z = L⁻¹(x − μ)
+  /// The map from the data to what the model sees: z = L_c⁻¹(x − μ_c), per class for a model that
+  /// starts as a class-conditional Gaussian (then each row goes by its label), else one for all rows.
+  data::class_whitening<Scalar> whitening;
+  /// How much of the starting Gaussian is per class (data.gaussian; pooled: one for all rows).
+  data::class_covariance gaussian = data::class_covariance::pooled;
   std::vector<double> class_counts;       // training rows per class (conditional models)
   std::optional<index_t> label_position;  // the label's column in the training file's rows
   std::vector<std::string> column_names;  // the value columns' names, if the file had a header
@@ -153,9 +157,28 @@ inline matrix<Scalar> with_dropped(const data_layout& layout, const matrix<Scala
 
 /// log p(x) in the data's units of rows x (labels: one per row for a conditional model, else
 /// empty), from the model of whitened rows.
+/// A finite row so far out that float cannot hold its whitened value has a log-density below any
+/// float: -inf, as the model would give it (the model itself refuses non-finite input).
 inline matrix<Scalar> data_log_prob(const saved_model& model, const data_layout& layout, const matrix<Scalar>& x,
                                     std::span<const index_t> labels, int threads) {
-  return layout.whitening.to_data_log_prob(model.log_prob(layout.whitening.apply(x), labels, threads));
+  const matrix<Scalar> z = layout.whitening.apply(x, labels);
+  std::vector<index_t> representable;
+  for (index_t i = 0; i < z.rows(); ++i) {
+    if (z.row(i).allFinite()) representable.push_back(i);
+  }
+  if (static_cast<index_t>(representable.size()) == z.rows()) {
+    return layout.whitening.to_data_log_prob(model.log_prob(z, labels, threads), labels);
+  }
+  std::vector<index_t> some_labels;
+  for (const index_t i : representable) {
+    if (!labels.empty()) some_labels.push_back(labels[static_cast<std::size_t>(i)]);
+  }
+  matrix<Scalar> out = matrix<Scalar>::Constant(z.rows(), 1, -std::numeric_limits<Scalar>::infinity());
+  if (!representable.empty()) {
+    out(representable, Eigen::all) = layout.whitening.to_data_log_prob(
+        model.log_prob(z(representable, Eigen::all), some_labels, threads), some_labels);
+  }
+  return out;
 }
 
 /// The lower triangle of a square matrix, row by row (D(D+1)/2 values), and back.
@@ -217,8 +240,15 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
                            const train::selection_state* selection = nullptr) {
   io::checkpoint_metadata meta = {{"format", "eigenflow-cli 1"}};
   for (auto& entry : recipe_metadata(model.recipe())) meta.push_back(std::move(entry));
-  meta.emplace_back("data.mean", join(layout.whitening.mean()));
-  meta.emplace_back("data.factor", join(lower_triangle(layout.whitening.factor())));
+  // One mean and factor per class, one after the other (one in all if the whitening is shared).
+  std::string means, factors;
+  for (index_t c = 0; c < layout.whitening.classes(); ++c) {
+    means += (c > 0 ? " " : "") + join(layout.whitening.of(c).mean());
+    factors += (c > 0 ? " " : "") + join(lower_triangle(layout.whitening.of(c).factor()));
+  }
+  meta.emplace_back("data.gaussian", std::string(name_of(data::class_covariance_names, layout.gaussian)));
+  meta.emplace_back("data.mean", means);
+  meta.emplace_back("data.factor", factors);
   meta.emplace_back("data.ridge", std::to_string(layout.whitening.ridge()));
   if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
   if (!layout.dropped.empty()) {
@@ -283,22 +313,45 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.layers = static_cast<int>(number("spec.layers"));
   r.output_linear = io::find_metadata(ckpt, "spec.output_linear") == "yes";  // older checkpoints: none
   random_engine rng(0);  // the values are overwritten; only the architecture matters
-  out.model = std::make_unique<saved_model>(r, rng);
+  try {
+    out.model = std::make_unique<saved_model>(r, rng);
+  } catch (const resource_error& e) {
+    throw io_error(file.string() + ": its recipe (spec.*) asks for more than this machine can hold, so the file is corrupt, "
+                   "tampered with, or from a far larger machine: " + e.what());
+  }
   take_selection(out.checkpoint, file);  // a run in progress: its current parameters are the model
   io::restore_parameters(ckpt, out.model->model());
 
-  // data.factor: the whitening's Cholesky factor; a model directory from before it holds the
-  // per-column scales of a standardization (data.scale), the same map with a diagonal factor.
-  const row_vector<Scalar> mean = split_floats(io::metadata_value(ckpt, "data.mean"), r.dim, "data.mean", file);
+  // data.factor: the whitening's Cholesky factors, one per class if data.gaussian says the
+  // Gaussian is per class; a model directory from before data.factor holds the per-column scales
+  // of a standardization (data.scale), the same map with a diagonal factor.
+  if (const auto gaussian = io::find_metadata(ckpt, "data.gaussian")) {
+    try {
+      out.layout.gaussian = parse_enum(data::class_covariance_names, *gaussian, "data.gaussian");
+    } catch (const value_error& e) {
+      throw io_error(file.string() + ": " + e.what());
+    }
+  }
+  const bool per_class = out.layout.gaussian != data::class_covariance::pooled;
+  if (per_class && r.classes < 1) throw io_error(file.string() + ": a per-class Gaussian (data.gaussian) in an unconditional model");
+  const index_t blocks = per_class ? r.classes : 1;
+  const index_t triangle = r.dim * (r.dim + 1) / 2;
+  const row_vector<Scalar> means = split_floats(io::metadata_value(ckpt, "data.mean"), blocks * r.dim, "data.mean", file);
   try {
+    std::vector<data::whitening<Scalar>> whitenings;
     if (const auto factor = io::find_metadata(ckpt, "data.factor")) {
       const double ridge = parse_metadata<double>(io::metadata_value(ckpt, "data.ridge"), "data.ridge", file);
-      out.layout.whitening = data::whitening<Scalar>(
-          mean, from_lower_triangle(split_floats(*factor, r.dim * (r.dim + 1) / 2, "data.factor", file), r.dim), ridge);
+      const row_vector<Scalar> factors = split_floats(*factor, blocks * triangle, "data.factor", file);
+      for (index_t c = 0; c < blocks; ++c) {
+        whitenings.emplace_back(means.segment(c * r.dim, r.dim),
+                                from_lower_triangle(factors.segment(c * triangle, triangle), r.dim), ridge);
+      }
     } else {
       const row_vector<Scalar> scale = split_floats(io::metadata_value(ckpt, "data.scale"), r.dim, "data.scale", file);
-      out.layout.whitening = data::whitening<Scalar>(mean, scale.transpose().asDiagonal().toDenseMatrix());
+      whitenings.emplace_back(means, scale.transpose().asDiagonal().toDenseMatrix());
     }
+    out.layout.whitening = per_class ? data::class_whitening<Scalar>(std::move(whitenings))
+                                     : data::class_whitening<Scalar>(std::move(whitenings.front()));
   } catch (const value_error& e) {
     throw io_error(file.string() + ": the data's whitening is corrupt (" + e.what() + ")");
   }

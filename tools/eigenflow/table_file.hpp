@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -85,16 +88,51 @@ table<Scalar> read_table(const std::filesystem::path& path, std::optional<index_
   return out;
 }
 
-/// Writes values (with column names, for CSV) to a .csv or .npy file, atomically.
-template <class Scalar>
-void write_table(const std::filesystem::path& path, const matrix<Scalar>& values,
-                 const std::vector<std::string>& column_names = {}) {
-  const table_format format = format_of(path);
-  if (!path.parent_path().empty() && !std::filesystem::is_directory(path.parent_path())) {
+/// Throws unless `path` can become an output table: a known type, not a directory, in a directory
+/// that exists, and not the file `input` (which the output would replace). Called before the work
+/// that fills the table, so that a mistake costs nothing.
+inline void check_output_table(const std::filesystem::path& path, const std::filesystem::path& input = {}) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw value_error("--out is empty: name a .csv or .npy file to write");
+  format_of(path);
+  if (fs::is_directory(path)) throw value_error("--out " + path.string() + " is a directory: name a .csv or .npy file");
+  if (!path.parent_path().empty() && !fs::is_directory(path.parent_path())) {
     throw io_error(path.string() + ": the directory " + path.parent_path().string() + " does not exist");
   }
+  std::error_code ec;
+  if (!input.empty() && fs::equivalent(path, input, ec)) {
+    throw value_error("--out " + path.string() + " is the input file " + input.string() + ": writing it would replace the data");
+  }
+}
+
+/// "N bytes, fnv1a H": the size and a 64-bit FNV-1a hash of a file's bytes, to tell whether a
+/// file has changed since a run used it.
+inline std::string file_fingerprint(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(path.string() + ": cannot open");
+  std::uint64_t hash = 14695981039346656037ull;
+  std::uint64_t size = 0;
+  std::vector<char> chunk(1 << 20);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    for (std::size_t k = 0; k < got; ++k) hash = (hash ^ static_cast<unsigned char>(chunk[k])) * 1099511628211ull;
+    size += got;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return std::to_string(size) + " bytes, fnv1a " + hex;
+}
+
+/// Writes values (with column names, for CSV) to a .csv or .npy file, atomically (±inf in a CSV
+/// file only if `csv` allows them; .npy holds any float).
+template <class Scalar>
+void write_table(const std::filesystem::path& path, const matrix<Scalar>& values,
+                 const std::vector<std::string>& column_names = {}, const io::csv_write_options& csv = {}) {
+  check_output_table(path);
+  const table_format format = format_of(path);
   if (format == table_format::csv) {
-    io::write_csv(path, values, column_names);
+    io::write_csv(path, values, column_names, csv);
   } else {
     io::write_npy(path, values);
   }

@@ -8,15 +8,18 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "commands.hpp"
 #include "model_kinds.hpp"
+#include "options.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -66,6 +69,7 @@ void warn_about_table(const std::string& file, const table<Scalar>& data, const 
 /// spec.* metadata): not threads, ranks or progress. A rerun resumes only the same run.
 io::checkpoint_metadata run_identity(const train_settings& s, const train::trainer_options& o, index_t rows) {
   return {{"run.data", std::filesystem::absolute(s.data).lexically_normal().string()},
+          {"run.data_fingerprint", file_fingerprint(s.data)},
           {"run.rows", std::to_string(rows)},
           {"run.label_col", s.label_col ? std::to_string(*s.label_col) : "none"},
           {"run.iterations", std::to_string(o.iterations)},
@@ -96,6 +100,11 @@ std::optional<io::checkpoint<Scalar>> checkpoint_to_resume(const train_settings&
 void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& expected, const std::string& dir) {
   for (const auto& [key, value] : expected) {
     const auto saved = io::find_metadata(ckpt, key);
+    if (saved != value && key == "run.data_fingerprint") {
+      throw value_error("the data changed since " + checkpoint_path(dir).string() + " was written (" +
+                        (saved ? *saved : std::string("no fingerprint recorded")) + " then, " + value +
+                        " now); pass --restart to train on the new data from scratch, or choose another --out");
+    }
     if (saved != value) {
       throw value_error(checkpoint_path(dir).string() + " holds another run (" + key.substr(key.find('.') + 1) +
                         ": " + (saved ? *saved : std::string("not recorded")) + " there, " + value +
@@ -134,19 +143,69 @@ void handle_constant_columns(const std::string& file, const table<Scalar>& data,
 
 /// Sets `layout` to how `kind` sees the data of the fitted `gaussian`. Continuous kinds see
 /// whitened rows. Coupling kinds see standardized ones (the data's own axes, where a bounded or
-/// discrete column stays one column) and hold the correlation in their last layer: returns where
-/// that layer starts, the correlation's inverse Cholesky factor (empty for continuous kinds).
-/// Either way a model that is the identity on what it sees is exactly the Gaussian.
-matrix<double> lay_out(const model_kind& kind, const data::whitening<Scalar>& gaussian, data_layout& layout) {
+/// discrete column stays one column; per class, each class's mean and scales) and hold the
+/// correlation, which the classes share, in their last layer: returns where that layer starts, the
+/// correlation's inverse Cholesky factor (empty for continuous kinds). Either way a model that is
+/// the identity on what it sees is exactly the Gaussian.
+matrix<double> lay_out(const model_kind& kind, const data::class_whitening<Scalar>& gaussian, data_layout& layout) {
   if (kind.continuous) {
     layout.whitening = gaussian;
     return {};
   }
-  const matrix<double> factor = gaussian.factor().cast<double>();
-  const vector<double> scale = factor.rowwise().norm();
-  layout.whitening = data::whitening<Scalar>(gaussian.mean(), scale.cast<Scalar>().asDiagonal().toDenseMatrix());
-  const matrix<double> correlation_factor = scale.cwiseInverse().asDiagonal() * factor;
+  std::vector<data::whitening<Scalar>> standardizing;
+  for (index_t c = 0; c < gaussian.classes(); ++c) {
+    const vector<Scalar> scale = gaussian.of(c).factor().rowwise().norm();
+    standardizing.emplace_back(gaussian.of(c).mean(), scale.asDiagonal().toDenseMatrix());
+  }
+  layout.whitening = gaussian.shared() ? data::class_whitening<Scalar>(std::move(standardizing.front()))
+                                       : data::class_whitening<Scalar>(std::move(standardizing));
+  const matrix<double> factor = gaussian.of(0).factor().cast<double>();
+  const matrix<double> correlation_factor = factor.rowwise().norm().cwiseInverse().asDiagonal() * factor;
   return correlation_factor.triangularView<Eigen::Lower>().solve(matrix<double>::Identity(factor.rows(), factor.cols()));
+}
+
+/// The rows of both data sets, with their labels.
+train::dataset<Scalar> joined(const train::dataset<Scalar>& a, const train::dataset<Scalar>& b) {
+  train::dataset<Scalar> out;
+  out.x.resize(a.rows() + b.rows(), a.x.cols());
+  out.x << a.x, b.x;
+  out.labels = a.labels;
+  out.labels.insert(out.labels.end(), b.labels.begin(), b.labels.end());
+  return out;
+}
+
+/// How much of the Gaussian a model starts as is per class. Unconditional: none. Conditional: of
+/// class_covariance's choices, the one whose Gaussian, fitted to the training rows, does best on
+/// the validation rows (each process scores its shard); without validation rows, per-class means
+/// and shrunk scales. A choice that cannot be fitted (a column constant within every class) is
+/// left out, and said so. Returns the choice and a line that says how it was made (empty if unconditional).
+std::pair<data::class_covariance, std::string> choose_gaussian(const train::dataset<Scalar>& train_rows,
+                                                               const train::dataset<Scalar>& validation_rows,
+                                                               index_t classes, parallel::process_group& group) {
+  using data::class_covariance;
+  if (classes == 0) return {class_covariance::pooled, ""};
+  if (validation_rows.rows() == 0) {
+    return {class_covariance::scaled, "gaussian per class: scaled (no validation rows to choose with)"};
+  }
+  const train::dataset<Scalar> mine = train::shard(validation_rows, group);
+  class_covariance best = class_covariance::pooled;
+  double best_nll = std::numeric_limits<double>::infinity();
+  std::string scores;
+  for (const class_covariance choice : {class_covariance::scaled, class_covariance::means, class_covariance::pooled}) {
+    const std::string name(name_of(data::class_covariance_names, choice));
+    try {
+      const auto g =
+          data::class_whitening<Scalar>::fit(train_rows.x, train_rows.labels, classes, {.covariance = choice});
+      const double nll =
+          parallel::mean_over_processes(group, -g.log_prob(mine.x, mine.labels).cast<double>().sum(), mine.rows());
+      scores += (scores.empty() ? "" : ", ") + name + " " + to_text(static_cast<Scalar>(nll));
+      if (nll < best_nll) best = choice, best_nll = nll;
+    } catch (const value_error& e) {
+      scores += (scores.empty() ? "" : ", ") + name + " left out: " + e.what();
+    }
+  }
+  return {best, "gaussian per class: " + std::string(name_of(data::class_covariance_names, best)) + " (validation nll: " +
+                    scores + ")"};
 }
 
 /// Sets a coupling model's last layer to `w`, as the builder starts it (model_recipe::output_start).
@@ -208,34 +267,39 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   CLI::App* cmd = app.add_subcommand("train", "train a flow; writes DIR/model.ckpt and prints test_nll last");
   cmd->add_option("--data", s.data, "data file: .csv (header optional) or .npy, one row per sample")->required();
   cmd->add_option("--label-col", s.label_col,
-                  "column of integer class ids 0..C-1 (negative: from the end): trains p(x | class)");
+                  "column of integer class ids 0..C-1 (negative: from the end): trains p(x | class)")
+      ->transform(whole_number(std::numeric_limits<index_t>::min() + 1));
   cmd->add_option("--model", s.model, "model kind: " + kinds)->capture_default_str();
   const std::string sized = " (default: by the table's size, printed when training starts)";
-  cmd->add_option("--iters", s.iters, "training iterations" + sized)->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", s.batch, "batch size" + sized)->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", s.lr, "learning rate (Adam)" + sized)->check(CLI::PositiveNumber);
-  cmd->add_option("--weight-decay", s.weight_decay, "AdamW's decoupled weight decay" + sized)->check(CLI::NonNegativeNumber);
-  cmd->add_option("--hidden", s.hidden, "hidden width" + sized)->check(CLI::PositiveNumber);
+  const long long most_int = std::numeric_limits<int>::max();
+  cmd->add_option("--iters", s.iters, "training iterations" + sized)->transform(whole_number(1));
+  cmd->add_option("--batch", s.batch, "batch size" + sized)->transform(whole_number(1));
+  cmd->add_option("--lr", s.lr, "learning rate (Adam)" + sized)->transform(finite_number(0, false));
+  cmd->add_option("--weight-decay", s.weight_decay, "AdamW's decoupled weight decay" + sized)->transform(finite_number(0, true));
+  cmd->add_option("--hidden", s.hidden, "hidden width" + sized)->transform(whole_number(1));
   cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)" + sized)->check(CLI::PositiveNumber);
-  cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")->capture_default_str();
+      ->transform(whole_number(1, most_int));
+  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)" + sized)->transform(whole_number(1, most_int));
+  cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")
+      ->transform(finite_number(0, false, 1, false))->capture_default_str();
   cmd->add_option("--validation", s.validation,
                   "fraction of the training rows kept aside to choose the best model and stop early (0: none)")
-      ->capture_default_str();
+      ->transform(finite_number(0, true, 1, false))->capture_default_str();
   cmd->add_option("--eval-every", s.eval_every, "evaluate on the validation rows every N iterations (default: iterations / 20)")
-      ->check(CLI::PositiveNumber);
+      ->transform(whole_number(1));
   cmd->add_option("--patience", s.patience, "stop after this many evaluations without improvement (0: never)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--seed", s.seed, "random seed (split, initialization, batches)")->capture_default_str();
+      ->transform(whole_number(0))->capture_default_str();
+  cmd->add_option("--seed", s.seed, "random seed (split, initialization, batches)")->transform(whole_number(0))->capture_default_str();
+  std::vector<std::string> progress_modes;
+  for (const auto& entry : train::progress_mode_names) progress_modes.emplace_back(entry.name);
   cmd->add_option("--progress", s.progress,
                   "progress display: " + known_names(train::progress_mode_names) + " (auto: a bar on a terminal, else lines)")
-      ->capture_default_str();
+      ->check(CLI::IsMember(progress_modes))->capture_default_str();
   cmd->add_option("--threads", s.threads, "worker threads: each batch split across them")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(whole_number(1, max_threads))->capture_default_str();
   cmd->add_option("--checkpoint-every", s.checkpoint_every,
                   "save DIR/model.ckpt every N iterations (0: only at the end); rerunning the same command resumes from it")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(whole_number(0))->capture_default_str();
   cmd->add_flag("--drop-constant", s.drop_constant,
                 "leave out columns that hold one value in every training row (reported; sample writes them back)");
   cmd->add_flag("--restart", s.restart, "train from scratch even if DIR holds a checkpoint of this or another run");
@@ -245,6 +309,11 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
 
 int run_train(const train_settings& s, parallel::process_group& group) {
   const model_kind& kind = find_model_kind(s.model);
+  // A wrong --out fails now, not after the training.
+  if (s.out.empty()) throw value_error("--out is empty: name the model directory to write");
+  if (std::filesystem::exists(s.out) && !std::filesystem::is_directory(s.out)) {
+    throw value_error("--out " + s.out + " is a file, not a directory: name the model directory to write");
+  }
   if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
   const table<Scalar> data = read_table<Scalar>(s.data, s.label_col);
   const index_t n = data.values.rows();
@@ -285,7 +354,18 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   data_layout layout;
   handle_constant_columns(s.data, data, train_rows.x, s.drop_constant, layout);
   for (train::dataset<Scalar>* rows : {&train_rows, &validation_rows, &test_rows}) rows->x = without_dropped(layout, rows->x);
-  const data::whitening<Scalar> gaussian = data::whitening<Scalar>::fit(train_rows.x);
+  if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
+  const auto classes = static_cast<index_t>(layout.class_counts.size());
+  for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
+    if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= classes) {
+      throw value_error(s.data + ": a held-out or validation row has a class that no training row has; use more data "
+                        "or another --seed");
+    }
+  }
+  std::string gaussian_choice;
+  std::tie(layout.gaussian, gaussian_choice) = choose_gaussian(train_rows, validation_rows, classes, group);
+  const auto gaussian =
+      data::class_whitening<Scalar>::fit(train_rows.x, train_rows.labels, classes, {.covariance = layout.gaussian});
   if (gaussian.ridge() > 0) {
     std::printf("note: some columns of %s are nearly collinear; a ridge of %.3g was added to their correlation "
                 "matrix\n", s.data.c_str(), gaussian.ridge());
@@ -294,23 +374,14 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   layout.label_position = data.label_position;
   layout.column_names = data.column_names;
   if (!data.label_name.empty()) layout.label_name = data.label_name;
-  if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
 
   warn_about_table(s.data, data, layout.class_counts);
   const table_defaults defaults = defaults_for(kind, train_rows.rows(), train_rows.x.cols());
   train::trainer_options options = training_options(kind, defaults, s, group);
-  model_recipe recipe =
-      make_recipe(kind, defaults, s, train_rows.x.cols(), static_cast<index_t>(layout.class_counts.size()));
+  model_recipe recipe = make_recipe(kind, defaults, s, train_rows.x.cols(), classes);
   recipe.output_linear = !kind.continuous;
   recipe.output_start = correlation_whitener;
   saved_model model(recipe, rng);
-
-  for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
-    if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= recipe.classes) {
-      throw value_error(s.data + ": a held-out or validation row has a class that no training row has; use more data "
-                        "or another --seed");
-    }
-  }
 
   std::printf("eigenflow train: %s on %s (%ld rows x %ld columns%s), %ld parameters; %ld held out, %ld for "
               "validation\n", s.model.c_str(), s.data.c_str(), static_cast<long>(n), static_cast<long>(recipe.dim),
@@ -321,6 +392,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
               static_cast<long>(recipe.hidden), recipe.layers,
               kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " couplings").c_str(),
               static_cast<long>(options.batch), options.iterations, options.learning_rate, options.weight_decay);
+  if (!gaussian_choice.empty()) std::printf("%s\n", gaussian_choice.c_str());
   if (kind.name == "cnf" && recipe.dim > 10) {
     std::printf("note: cnf takes the exact trace, %ld backward passes per dynamics evaluation; ffjord estimates it "
                 "with one\n", static_cast<long>(recipe.dim));
@@ -368,29 +440,30 @@ int run_train(const train_settings& s, parallel::process_group& group) {
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
   auto whitened = [&](const train::dataset<Scalar>& rows) {
-    return train::shard(train::dataset<Scalar>{.x = layout.whitening.apply(rows.x), .labels = rows.labels}, group);
+    return train::shard(train::dataset<Scalar>{.x = layout.whitening.apply(rows.x, rows.labels), .labels = rows.labels}, group);
   };
   if (validating > 0) options.selection = &selection;
-  options.shown_nll_offset = -layout.whitening.log_det();  // progress in the data's units
   const train::dataset<Scalar> my_validation = validating > 0 ? whitened(validation_rows) : train::dataset<Scalar>{};
   // The Gaussian (N(0, I) of the whitened rows) stays the choice unless a model beats it on the
   // validation rows by two standard errors: on a small table, noise must not replace it.
   if (validating > 0) {  // in the model's units: the data's NLL plus log|det| of the layout's map
-    const vector<double> nll = -gaussian.log_prob(train::shard(validation_rows, group).x).cast<double>();
+    const train::dataset<Scalar> rows = train::shard(validation_rows, group);
+    const vector<double> log_det = layout.whitening.log_det(rows.rows(), rows.labels);
+    const vector<double> nll = -gaussian.log_prob(rows.x, rows.labels).cast<double>().col(0) + log_det;
     options.baseline_rows.assign(nll.data(), nll.data() + nll.size());
-    for (double& v : options.baseline_rows) v += layout.whitening.log_det();
     options.baseline_z = 2;
+    options.shown_nll_offset = -parallel::mean_over_processes(group, log_det.sum(), rows.rows());  // the data's units
   }
   const train::training_summary summary =
       model.fit(adam, whitened(train_rows), validating > 0 ? &my_validation : nullptr, options);
   // The baseline for what the flow gained: the Gaussian fitted to every training row, the
   // validation rows included. If it kept its place (no model beat it on the validation rows, so
   // the parameters are those of step 0), those rows have done their work and the model becomes it.
-  data::whitening<Scalar> final_gaussian = gaussian;
+  data::class_whitening<Scalar> final_gaussian = gaussian;
   if (validating > 0) {
-    matrix<Scalar> every_training_row(train_rows.rows() + validation_rows.rows(), train_rows.x.cols());
-    every_training_row << train_rows.x, validation_rows.x;
-    final_gaussian = data::whitening<Scalar>::fit(every_training_row);
+    const train::dataset<Scalar> every_training_row = joined(train_rows, validation_rows);
+    final_gaussian = data::class_whitening<Scalar>::fit(every_training_row.x, every_training_row.labels, classes,
+                                                        {.covariance = layout.gaussian});
     if (summary.best_iteration == 0) {
       const matrix<double> w = lay_out(kind, final_gaussian, layout);
       if (!kind.continuous) set_output_linear(model, w);
@@ -400,7 +473,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   const double test_nll = parallel::mean_over_processes(
       group, -data_log_prob(model, layout, my_test.x, my_test.labels, s.threads).cast<double>().sum(), my_test.rows());
   const double gaussian_nll = parallel::mean_over_processes(
-      group, -final_gaussian.log_prob(my_test.x).cast<double>().sum(), my_test.rows());
+      group, -final_gaussian.log_prob(my_test.x, my_test.labels).cast<double>().sum(), my_test.rows());
 
   auto text = [](double v) {
     char buffer[32];
