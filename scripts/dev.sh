@@ -7,6 +7,8 @@
 #   scripts/dev.sh example [ARGS...]   install missing packages, build, run the main example
 #   scripts/dev.sh bench [FILTER]      install missing packages, build, run the benchmarks
 #   scripts/dev.sh bench-build         install missing packages, build the benchmarks only
+#   scripts/dev.sh fuzz [SECONDS_EACH] install missing packages and clang, run the libFuzzer
+#                                      harnesses of tests/fuzz/ (scripts/fuzz.sh; default 60 s in all)
 #
 # `test` leaves each test's time in build/PRESET/ctest-junit.xml (scripts/test-times.sh reads it;
 # scripts/build-times.sh shows the build's).
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 main_example=toy2d  # the README's main example
 
-usage() { sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 (($# >= 1)) || usage
 command=$1
 shift
@@ -25,7 +27,9 @@ shift
 with_mpi=${EIGENFLOW_WITH_MPI:-ON}
 mpi_packages=()
 [[ "$with_mpi" == ON ]] && mpi_packages=(libopenmpi-dev openmpi-bin)
-scripts/install-deps.sh "${mpi_packages[@]}"
+fuzz_packages=()
+[[ "$command" == fuzz ]] && fuzz_packages=(clang)  # libFuzzer comes with Debian's clang
+scripts/install-deps.sh "${mpi_packages[@]}" "${fuzz_packages[@]}"
 configure() { cmake --preset "$1" -DEIGENFLOW_WITH_MPI="$with_mpi"; }
 
 case "$command" in
@@ -55,6 +59,9 @@ case "$command" in
       fi
       "$b" ${1:+--benchmark_filter="$1"}
     done
+    ;;
+  fuzz)
+    scripts/fuzz.sh "$@"
     ;;
   *) usage ;;
 esac

@@ -66,7 +66,7 @@ CLI::App* add_info_command(CLI::App& app, info_settings& s);
 int run_info(const info_settings& s);
 
 /// The whole command line: the app with every verb and the settings its options fill. main.cpp
-/// parses it and runs the verb chosen; fuzz/cli_options.cpp parses the same one.
+/// parses it and runs the verb chosen; tests/fuzz/cli_options.cpp parses the same one.
 struct command_line {
   CLI::App app{"eigenflow " EIGENFLOW_VERSION_STRING ": train normalizing flows on a data file, sample from them, "
                "evaluate log-densities."};
