@@ -71,17 +71,20 @@ namespace detail {
 
 /// Throws unless the recipe's sizes are positive and its model fits in this machine's memory.
 /// The bound counts only the square hidden-to-hidden weights and those that meet the data
-/// columns, for the parameters, their gradients and Adam's two moments: a model it refuses
-/// could never train here.
+/// columns and the class inputs, for the parameters, their gradients and Adam's two moments: a
+/// model it refuses could never train here.
 inline void check_recipe_sizes(const model_recipe& r, bool continuous) {
   if (r.dim < 1) throw value_error("the data have no columns to model");
   if (r.hidden < 1 || r.layers < 1 || r.couplings < 1) throw value_error("hidden width, layers and couplings must be positive");
   const double blocks = continuous ? 1.0 : static_cast<double>(r.couplings);
   const auto h = static_cast<double>(r.hidden);
-  const double weights = blocks * (h * static_cast<double>(r.dim) + static_cast<double>(r.layers - 1) * h * h);
+  const double inputs = static_cast<double>(r.dim) + static_cast<double>(std::max<index_t>(r.classes, 0));
+  const double weights = blocks * (h * inputs + static_cast<double>(r.layers - 1) * h * h);
   require_memory(4.0 * sizeof(Scalar) * weights,
-                 "a " + r.kind + " model of hidden width " + std::to_string(r.hidden) + ", " + std::to_string(r.layers) +
-                     " layers" + (continuous ? "" : " and " + std::to_string(r.couplings) + " couplings") +
+                 "a " + r.kind + " model of " + std::to_string(r.dim) + " columns" +
+                     (r.classes > 0 ? ", " + std::to_string(r.classes) + " classes" : "") + ", hidden width " +
+                     std::to_string(r.hidden) + ", " + std::to_string(r.layers) + " layers" +
+                     (continuous ? "" : " and " + std::to_string(r.couplings) + " couplings") +
                      " (its parameters, gradients and optimizer state)");
 }
 
