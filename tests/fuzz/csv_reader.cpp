@@ -1,4 +1,5 @@
-// tests/fuzz/csv_reader.cpp — libFuzzer harness: arbitrary bytes as a CSV file through io::read_csv.
+// tests/fuzz/csv_reader.cpp — libFuzzer harness: arbitrary bytes as a CSV file through io::read_csv, and
+// block by block through io::csv_reader.
 //
 // Accepted outcomes: a table, or an eigenflow::error (io_error, value_error, ...), as read_csv
 // documents. Anything else is a finding: a sanitizer report, a leak, an abort from a broken
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "eigenflow/error.hpp"
 #include "eigenflow/io/csv.hpp"
@@ -57,5 +59,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::filesystem::path& path = file.write(data, size);
   for (const io::csv_options& options : option_sets) read_one<float>(path, options);
   read_one<double>(path, option_sets[1]);  // double: other overflow limits in from_chars
+  // Block by block (2 rows at a time), with a label column: the same values and labels as one
+  // read, and the same refusals.
+  std::optional<io::csv_table<float>> whole;
+  try {
+    whole = io::read_csv<float>(path, option_sets[1]);
+  } catch (const eigenflow::error&) {
+  }
+  std::vector<eigenflow::index_t> labels;
+  const auto blocks = eigenflow_fuzz::stack_blocks<float>(2, [reader = std::optional<io::csv_reader<float>>{}, &path,
+                                                             &labels](eigenflow::index_t rows) mutable {
+    if (!reader) reader.emplace(path, option_sets[1]);
+    io::csv_table<float> block = reader->read(rows);
+    labels.insert(labels.end(), block.labels.begin(), block.labels.end());
+    return block.values;
+  });
+  require(blocks.has_value() == whole.has_value(), "csv_reader and read_csv disagree on whether the file is valid");
+  if (blocks && whole) {
+    require(eigenflow_fuzz::same_matrix(*blocks, whole->values) && labels == whole->labels,
+            "csv_reader's blocks differ from read_csv's table");
+  }
   return 0;
 }

@@ -6,11 +6,16 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include <unistd.h>
+
+#include "eigenflow/error.hpp"
+#include "eigenflow/matrix.hpp"
 
 namespace eigenflow_fuzz {
 
@@ -52,5 +57,33 @@ class scratch_file {
  private:
   std::filesystem::path path_;
 };
+
+/// Stacks the blocks `read_block(max_rows)` returns, in blocks of `max_rows` rows, until an empty
+/// one; nullopt if a block was refused with an eigenflow::error (the blocks before it were read).
+/// The block readers must give what the whole-file readers give, and refuse what they refuse.
+template <class Scalar, class ReadBlock>
+std::optional<eigenflow::matrix<Scalar>> stack_blocks(eigenflow::index_t max_rows, ReadBlock&& read_block) {
+  try {
+    eigenflow::matrix<Scalar> all(0, 0);
+    for (eigenflow::matrix<Scalar> block = read_block(max_rows); block.rows() > 0; block = read_block(max_rows)) {
+      if (all.rows() == 0) all.resize(0, block.cols());
+      eigenflow::matrix<Scalar> grown(all.rows() + block.rows(), block.cols());
+      grown.topRows(all.rows()) = all;
+      grown.bottomRows(block.rows()) = block;
+      all = std::move(grown);
+    }
+    return all;
+  } catch (const eigenflow::error&) {
+    return std::nullopt;
+  }
+}
+
+/// Bit for bit: the same shape and the same values (the readers convert each field alone).
+template <class Scalar>
+bool same_matrix(const eigenflow::matrix<Scalar>& a, const eigenflow::matrix<Scalar>& b) {
+  // memcmp, not ==: a .npy file may hold NaN, and NaN != NaN.
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(Scalar)) == 0);
+}
 
 }  // namespace eigenflow_fuzz

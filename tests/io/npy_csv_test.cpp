@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -23,10 +24,18 @@
 #include "support/scratch_dir.hpp"
 
 // Checks both the exception type and its message (a Catch matcher, Contains(a) && Contains(b)).
-#define REQUIRE_THROWS_IO(expr, matcher)          \
-  do {                                            \
-    REQUIRE_THROWS_AS(expr, eigenflow::io_error); \
-    REQUIRE_THROWS_WITH(expr, matcher);           \
+// Evaluates `expr` once (the readers are stateful: a second call would read on), requires an
+// io_error, and matches its message.
+#define REQUIRE_THROWS_IO(expr, matcher)                     \
+  do {                                                       \
+    std::optional<std::string> io_error_message;             \
+    try {                                                    \
+      static_cast<void>(expr);                               \
+    } catch (const eigenflow::io_error& error) {             \
+      io_error_message = error.what();                       \
+    }                                                        \
+    REQUIRE(io_error_message.has_value());                   \
+    REQUIRE_THAT(*io_error_message, matcher);                \
   } while (false)
 
 namespace {
@@ -590,4 +599,106 @@ TEST_CASE("csv: infinities are written only when asked for (a log-density may be
   REQUIRE_THROWS_WITH(eigenflow::io::write_csv(file, m, {"log_prob"}, {.infinities = true}),
                       Contains("a value is NaN at row 2, column 0"));
   CHECK(read_bytes(file) == "log_prob\n-1.5\n-inf\n2\n");
+  // Read back only when asked for; NaN never.
+  REQUIRE_THROWS_IO(eigenflow::io::read_csv<float>(file), Contains("line 3, column 1 ('log_prob'): '-inf' is not finite"));
+  const auto back = eigenflow::io::read_csv<float>(file, {.infinities = true});
+  REQUIRE(back.values.rows() == 3);
+  CHECK(back.values(0, 0) == -1.5f);
+  CHECK(back.values(1, 0) == -std::numeric_limits<float>::infinity());
+  write_bytes(file, "log_prob\ninf\nnan\n");
+  REQUIRE_THROWS_IO(eigenflow::io::read_csv<double>(file, {.infinities = true}), Contains("line 3, column 1 ('log_prob'): 'nan' is not finite"));
+}
+
+TEST_CASE("npy_reader reads block by block what read_npy reads whole, in C and Fortran order", "[io][npy]") {
+  scratch_dir dir;
+  const fs::path file = dir / "blocks.npy";
+  // A 7 x 3 matrix with distinct entries, in both orders, and a 1-D array.
+  matrix<double> m(7, 3);
+  for (index_t k = 0; k < m.size(); ++k) m.data()[k] = 0.5 + static_cast<double>(k);
+  std::string c_order;
+  std::string f_order;
+  for (index_t i = 0; i < 7; ++i)
+    for (index_t j = 0; j < 3; ++j) c_order += f8(m(i, j));
+  for (index_t j = 0; j < 3; ++j)
+    for (index_t i = 0; i < 7; ++i) f_order += f8(m(i, j));
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (7, 3), }", c_order},
+      {"{'descr': '<f8', 'fortran_order': True, 'shape': (7, 3), }", f_order},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (21,), }", c_order}};
+  for (const auto& [dict, data] : files) {
+    write_bytes(file, npy_file(dict, data));
+    const matrix<double> whole = eigenflow::io::read_npy<double>(file);
+    for (index_t block : {1, 2, 5, 7, 100}) {
+      INFO(dict << ", blocks of " << block);
+      eigenflow::io::npy_reader<double> reader(file);
+      CHECK(reader.rows() == whole.rows());
+      CHECK(reader.cols() == whole.cols());
+      matrix<double> joined(0, whole.cols());
+      for (matrix<double> x = reader.read(block); x.rows() > 0; x = reader.read(block)) {
+        CHECK(x.rows() <= block);
+        CHECK(x.cols() == whole.cols());
+        matrix<double> grown(joined.rows() + x.rows(), whole.cols());
+        grown << joined, x;
+        joined = grown;
+      }
+      CHECK(reader.rows_read() == whole.rows());
+      CHECK(same_bits(joined, whole));
+      CHECK(reader.read(block).rows() == 0);  // and stays done
+    }
+  }
+  eigenflow::io::npy_reader<double> reader(file);
+  REQUIRE_THROWS_AS(reader.read(0), eigenflow::value_error);
+
+  // A float64 too large for float is named by its row in the file, not in the block.
+  std::string data;
+  for (int k = 0; k < 6; ++k) data += f8(k == 4 ? 1e300 : 1.0);
+  write_bytes(file, npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", data));
+  eigenflow::io::npy_reader<float> narrow(file);
+  CHECK(narrow.read(3).rows() == 3);
+  REQUIRE_THROWS_IO(narrow.read(3), Contains("the value at row 4, column 0 does not fit in float"));
+}
+
+TEST_CASE("csv_reader reads block by block what read_csv reads whole", "[io][csv]") {
+  scratch_dir dir;
+  const fs::path file = dir / "blocks.csv";
+  write_bytes(file, "\xEF\xBB\xBF" "x,label,y\r\n\n1.5,0,2\n-3,1,4e-3\n\n5,2,6\n7,0,8\n9,1,10\n");
+  const eigenflow::io::csv_options options{.label_column = 1};
+  const auto whole = eigenflow::io::read_csv<float>(file, options);
+  REQUIRE(whole.values.rows() == 5);
+  for (index_t block : {1, 2, 4, 5, 6}) {
+    INFO("blocks of " << block);
+    eigenflow::io::csv_reader<float> reader(file, options);
+    CHECK(reader.columns() == 2);
+    CHECK(reader.column_names() == std::vector<std::string>{"x", "y"});
+    matrix<float> joined(0, 2);
+    std::vector<index_t> labels;
+    for (auto t = reader.read(block); t.values.rows() > 0; t = reader.read(block)) {
+      CHECK(t.values.rows() <= block);
+      CHECK(t.labels.size() == static_cast<std::size_t>(t.values.rows()));
+      CHECK(t.column_names == reader.column_names());
+      matrix<float> grown(joined.rows() + t.values.rows(), 2);
+      grown << joined, t.values;
+      joined = grown;
+      labels.insert(labels.end(), t.labels.begin(), t.labels.end());
+    }
+    CHECK(reader.rows_read() == 5);
+    CHECK(same_bits(joined, whole.values));
+    CHECK(labels == whole.labels);
+  }
+  eigenflow::io::csv_reader<float> reader(file, options);
+  REQUIRE_THROWS_AS(reader.read(0), eigenflow::value_error);
+
+  // An error in a later block names its line in the file; the blocks before it were returned.
+  write_bytes(file, "a,b\n1,2\n3,4\n5,6\n7,x\n");
+  eigenflow::io::csv_reader<double> failing(file);
+  CHECK(failing.read(2).values.rows() == 2);
+  CHECK(failing.read(1).values.rows() == 1);
+  REQUIRE_THROWS_IO(failing.read(2), Contains("line 5, column 2 ('b'): 'x' is not a number"));
+  // A header alone is found by the first read; an empty file by the constructor.
+  write_bytes(file, "a,b\n\n");
+  eigenflow::io::csv_reader<double> header_only(file);
+  CHECK(header_only.column_names() == std::vector<std::string>{"a", "b"});
+  REQUIRE_THROWS_IO(header_only.read(10), Contains("no data rows (only a header, on line 1)"));
+  write_bytes(file, "\n\n");
+  REQUIRE_THROWS_IO(eigenflow::io::csv_reader<double>(file), Contains("the file is empty"));
 }

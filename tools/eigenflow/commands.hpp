@@ -55,6 +55,7 @@ struct logprob_settings {
   std::string data;
   std::string out;
   int threads = parallel::hardware_threads();
+  long long block_rows = 65536;  // rows read and scored at a time: bounds the memory for any file size
 };
 CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s);
 int run_logprob(const logprob_settings& s);

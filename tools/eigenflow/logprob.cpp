@@ -28,6 +28,47 @@ matrix<Scalar> log_sum_exp_columns(const matrix<Scalar>& a) {
   return out;
 }
 
+/// Scores one block of the file's rows (`first_row`: where the block starts in the file): the
+/// class column split off, the values checked, dropped constant columns compared and removed.
+matrix<Scalar> score_block(const logprob_settings& s, const loaded_model& loaded, matrix<Scalar> values, index_t first_row) {
+  const saved_model& model = *loaded.model;
+  const data_layout& layout = loaded.layout;
+  const index_t d = model.dim() + static_cast<index_t>(layout.dropped.size());  // the file's value columns
+  table<Scalar> t;
+  t.values = std::move(values);
+  if (model.conditional() && t.values.cols() == d + 1) {
+    split_label_column(s.data, t, std::min(layout.label_position.value_or(d), d), first_row);
+  }
+  for (index_t j = 0; j < t.values.cols(); ++j) {
+    for (index_t i = 0; i < t.values.rows(); ++i) {
+      if (!std::isfinite(t.values(i, j))) {
+        throw value_error(s.data + ": row " + std::to_string(first_row + i) + ", value column " + std::to_string(j) +
+                          " is not finite (" + to_text(t.values(i, j)) + ")");
+      }
+    }
+  }
+  // A column dropped as constant is a point mass: a row with another value there has no density.
+  for (const auto& [j, value] : layout.dropped) {
+    for (index_t i = 0; i < t.values.rows(); ++i) {
+      if (t.values(i, j) != value) {
+        throw value_error(s.data + ": row " + std::to_string(first_row + i) + " holds " + to_text(t.values(i, j)) +
+                          " in value column " + std::to_string(j) + ", which the model in " + s.model +
+                          " dropped as the constant " + to_text(value) + ": the row has no density under it");
+      }
+    }
+  }
+  t.values = without_dropped(layout, t.values);
+  if (!model.conditional() || !t.labels.empty()) return data_log_prob(model, layout, t.values, t.labels, s.threads);
+  const double total = std::accumulate(layout.class_counts.begin(), layout.class_counts.end(), 0.0);
+  matrix<Scalar> joint(t.values.rows(), model.recipe().classes);
+  for (index_t c = 0; c < joint.cols(); ++c) {
+    const std::vector<index_t> labels(static_cast<std::size_t>(t.values.rows()), c);
+    const double log_prior = std::log(layout.class_counts[static_cast<std::size_t>(c)] / total);
+    joint.col(c) = (data_log_prob(model, layout, t.values, labels, s.threads).array() + static_cast<Scalar>(log_prior)).matrix();
+  }
+  return log_sum_exp_columns(joint);
+}
+
 }  // namespace
 
 CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s) {
@@ -39,54 +80,39 @@ CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s) {
   cmd->add_option("--out", s.out, "output file, .npy or .csv (one column)")->required();
   cmd->add_option("--threads", s.threads, "worker threads: the rows split across them")
       ->transform(whole_number(1, max_threads))->capture_default_str();
+  cmd->add_option("--block-rows", s.block_rows,
+                  "rows read and scored at a time: the input is never held whole, so a file larger than memory "
+                  "can be scored (the output, 4 bytes a row, is)")
+      ->transform(whole_number(1, 1LL << 40))->capture_default_str();
   return cmd;
 }
 
 int run_logprob(const logprob_settings& s) {
   const loaded_model loaded = load_model_dir(s.model);
   const saved_model& model = *loaded.model;
-  const data_layout& layout = loaded.layout;
+  const index_t d = model.dim() + static_cast<index_t>(loaded.layout.dropped.size());  // the file's value columns
   check_output_table(s.out, s.data);  // before the work, and never over the input
-  table<Scalar> t;
-  std::tie(t.values, t.column_names) = read_columns<Scalar>(s.data);
-  const index_t d = model.dim() + static_cast<index_t>(layout.dropped.size());  // the file's value columns
-  if (model.conditional() && t.values.cols() == d + 1) {
-    split_label_column(s.data, t, std::min(layout.label_position.value_or(d), d));
-  } else if (t.values.cols() != d) {
-    throw shape_error(s.data + " has " + std::to_string(t.values.cols()) + " columns, the model in " + s.model +
+  table_stream<Scalar> in(s.data);
+  if (in.columns() != d && !(model.conditional() && in.columns() == d + 1)) {
+    throw shape_error(s.data + " has " + std::to_string(in.columns()) + " columns, the model in " + s.model +
                       " expects " + std::to_string(d) + (model.conditional() ? " (or one more: the class label)" : ""));
   }
-  train::dataset<Scalar>{.x = t.values, .labels = t.labels}.validate(s.data);
-  // A column dropped as constant is a point mass: a row with another value there has no density.
-  for (const auto& [j, value] : layout.dropped) {
-    for (index_t i = 0; i < t.values.rows(); ++i) {
-      if (t.values(i, j) != value) {
-        throw value_error(s.data + ": row " + std::to_string(i) + " holds " + to_text(t.values(i, j)) + " in value column " +
-                          std::to_string(j) + ", which the model in " + s.model + " dropped as the constant " +
-                          to_text(value) + ": the row has no density under it");
-      }
-    }
+  std::vector<Scalar> log_p;
+  for (;;) {
+    const index_t first_row = in.rows_read();
+    matrix<Scalar> block = in.read(static_cast<index_t>(s.block_rows));
+    if (block.rows() == 0) break;
+    const matrix<Scalar> scores = score_block(s, loaded, std::move(block), first_row);
+    log_p.insert(log_p.end(), scores.data(), scores.data() + scores.size());
   }
-  t.values = without_dropped(layout, t.values);
-  matrix<Scalar> log_p;
-  if (!model.conditional() || !t.labels.empty()) {
-    log_p = data_log_prob(model, layout, t.values, t.labels, s.threads);
-  } else {
-    const double total = std::accumulate(layout.class_counts.begin(), layout.class_counts.end(), 0.0);
-    matrix<Scalar> joint(t.values.rows(), model.recipe().classes);
-    for (index_t c = 0; c < joint.cols(); ++c) {
-      const std::vector<index_t> labels(static_cast<std::size_t>(t.values.rows()), c);
-      const double log_prior = std::log(layout.class_counts[static_cast<std::size_t>(c)] / total);
-      joint.col(c) = (data_log_prob(model, layout, t.values, labels, s.threads).array() + static_cast<Scalar>(log_prior)).matrix();
-    }
-    log_p = log_sum_exp_columns(joint);
-  }
+  if (log_p.empty()) throw value_error(s.data + ": the data set is empty");
+  const Eigen::Map<const matrix<Scalar>> all(log_p.data(), static_cast<index_t>(log_p.size()), 1);
   // -inf is a legitimate log-density (a row far beyond the data, below any float): written as such
   // in both formats, and counted.
-  write_table(s.out, log_p, {"log_prob"}, {.infinities = true});
-  const auto beyond = static_cast<long>((log_p.array() == -std::numeric_limits<Scalar>::infinity()).count());
-  std::printf("%ld log-densities written to %s (mean %.4f nats)\n", static_cast<long>(log_p.rows()), s.out.c_str(),
-              log_p.cast<double>().mean());
+  write_table(s.out, matrix<Scalar>(all), {"log_prob"}, {.infinities = true});
+  const auto beyond = static_cast<long>((all.array() == -std::numeric_limits<Scalar>::infinity()).count());
+  std::printf("%ld log-densities written to %s (mean %.4f nats)\n", static_cast<long>(all.rows()), s.out.c_str(),
+              all.cast<double>().mean());
   if (beyond > 0) {
     std::printf("note: %ld rows have log-density -inf: they lie so far beyond the training data that their density is "
                 "below the smallest float\n", beyond);

@@ -56,9 +56,42 @@ std::pair<matrix<Scalar>, std::vector<std::string>> read_columns(const std::file
   return {std::move(csv.values), std::move(csv.column_names)};
 }
 
-/// Splits column k (non-negative integer class ids) off the table's values.
+/// A data file read a block of rows at a time (CSV or .npy, by its extension), so that a file
+/// larger than memory can be scored block by block.
 template <class Scalar>
-void split_label_column(const std::filesystem::path& path, table<Scalar>& t, index_t k) {
+class table_stream {
+ public:
+  /// Opens `path` and reads its header (its first line, for CSV).
+  /// @throws io_error if the file is missing, unreadable or malformed; value_error for an unknown type.
+  explicit table_stream(const std::filesystem::path& path) {
+    if (!std::filesystem::exists(path)) throw io_error(path.string() + ": no such file");
+    if (format_of(path) == table_format::npy) {
+      npy_.emplace(path);
+    } else {
+      csv_.emplace(path);
+    }
+  }
+
+  /// Every column of the file.
+  index_t columns() const { return npy_ ? npy_->cols() : csv_->columns(); }
+  /// The columns' names (CSV with a header), else empty.
+  std::vector<std::string> column_names() const { return npy_ ? std::vector<std::string>{} : csv_->column_names(); }
+  /// The rows read so far.
+  index_t rows_read() const { return npy_ ? npy_->rows_read() : csv_->rows_read(); }
+
+  /// The next rows, at most `max_rows`: fewer at the end of the file, none after it.
+  /// @throws io_error naming the file (and line or offset) where it is malformed.
+  matrix<Scalar> read(index_t max_rows) { return npy_ ? npy_->read(max_rows) : csv_->read(max_rows).values; }
+
+ private:
+  std::optional<io::npy_reader<Scalar>> npy_;
+  std::optional<io::csv_reader<Scalar>> csv_;
+};
+
+/// Splits column k (non-negative integer class ids) off the table's values; `first_row` is the
+/// 0-based row of the file the table starts at (for messages).
+template <class Scalar>
+void split_label_column(const std::filesystem::path& path, table<Scalar>& t, index_t k, index_t first_row = 0) {
   const matrix<Scalar> all = std::move(t.values);
   t.label_position = k;
   t.values.resize(all.rows(), all.cols() - 1);
@@ -68,7 +101,7 @@ void split_label_column(const std::filesystem::path& path, table<Scalar>& t, ind
   for (index_t i = 0; i < all.rows(); ++i) {
     const Scalar v = all(i, k);
     if (!(v >= 0) || v != std::floor(v) || v > Scalar(1 << 24)) {
-      throw value_error(path.string() + ": data row " + std::to_string(i + 1) + " has label " + std::to_string(v) +
+      throw value_error(path.string() + ": data row " + std::to_string(first_row + i + 1) + " has label " + std::to_string(v) +
                         " in column " + std::to_string(k) + ", not a non-negative integer");
     }
     t.labels[static_cast<std::size_t>(i)] = static_cast<index_t>(v);

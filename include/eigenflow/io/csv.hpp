@@ -19,11 +19,13 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "eigenflow/autodiff/shape_check.hpp"
@@ -53,6 +55,10 @@ struct csv_options {
   std::vector<index_t> columns{};
   /// The column of integer class labels, if any; negative counts from the end (-1: the last).
   std::optional<index_t> label_column{};
+  /// Whether "inf" and "-inf" are read as ±infinity: for results such as the log-densities
+  /// write_csv writes with csv_write_options::infinities, never for training data. NaN is refused
+  /// either way.
+  bool infinities = false;
 };
 
 /// How write_csv writes a file.
@@ -179,14 +185,185 @@ inline std::string quote_if_needed(const std::string& name) {
 
 }  // namespace detail::csv
 
+/// Reads the chosen columns of a CSV file block by block: a file larger than memory is read a
+/// few rows at a time (read_csv reads it whole). The first non-blank line is read on
+/// construction, so the columns and their names are known before any row.
+///
+/// @code
+///   eigenflow::io::csv_reader<float> reader("big.csv", {.label_column = -1});
+///   while (true) {
+///     auto block = reader.read(65536);  // up to 65536 rows, none once the file is done
+///     if (block.values.rows() == 0) break;
+///     // block.values, block.labels; reader.rows_read() rows so far
+///   }
+/// @endcode
+///
+/// @tparam Scalar float or double.
+template <class Scalar>
+class csv_reader {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "csv_reader reads float or double");
+
+ public:
+  /// Opens `path` and reads up to its first non-blank line.
+  /// @throws value_error if the delimiter is a quote or a line break.
+  /// @throws io_error naming the file if it is missing, unreadable or empty, or a chosen column
+  ///   is out of range of the first line.
+  explicit csv_reader(std::filesystem::path path, csv_options options = {})
+      : path_(std::move(path)), options_(std::move(options)) {
+    namespace csv = detail::csv;
+    const char delimiter = options_.delimiter;
+    if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+      throw value_error(path_.string() + ": the delimiter cannot be a quote or a line break");
+    }
+    std::error_code ec;
+    const auto status = std::filesystem::status(path_, ec);
+    if (!std::filesystem::exists(status)) csv::fail(path_, "no such file");
+    if (std::filesystem::is_directory(status)) csv::fail(path_, "is a directory, not a file");
+    in_.open(path_, std::ios::binary);  // binary: "\r\n" is handled below, the same on every platform
+    if (!in_) csv::fail(path_, "cannot open the file for reading");
+    if (!next_line()) {
+      if (in_.bad()) csv::fail(path_, "read error");
+      csv::fail(path_, "the file is empty (no data rows)");
+    }
+    first_line_ = line_number_;
+    field_count_ = pending_count_;
+    if (options_.label_column) {
+      label_column_ = csv::resolve_column(path_, "label column", *options_.label_column, field_count_, line_number_);
+    }
+    for (index_t c : options_.columns)
+      value_columns_.push_back(csv::resolve_column(path_, "column", c, field_count_, line_number_));
+    if (options_.columns.empty()) {
+      for (std::size_t c = 0; c < field_count_; ++c) {
+        if (c != label_column_) value_columns_.push_back(c);
+      }
+    }
+    if (value_columns_.empty()) csv::fail(path_, "no value columns: the label column is the only column");
+
+    bool header = options_.header == csv_header::present;
+    if (options_.header == csv_header::automatic) {
+      for (std::size_t c = 0; c < field_count_ && !header; ++c) {
+        Scalar ignored{};
+        header = !fields_[c].empty() && csv::parse_number(fields_[c], ignored) == csv::parse_status::not_a_number;
+      }
+    }
+    if (header) {
+      header_names_.assign(fields_.begin(), fields_.begin() + static_cast<std::ptrdiff_t>(field_count_));
+      for (std::size_t c : value_columns_) column_names_.push_back(header_names_[c]);
+      pending_ = false;
+    }
+  }
+
+  /// The header's names of the chosen columns; empty if the file has no header.
+  const std::vector<std::string>& column_names() const { return column_names_; }
+  /// The number of chosen value columns.
+  index_t columns() const { return static_cast<index_t>(value_columns_.size()); }
+  /// The data rows read so far.
+  index_t rows_read() const { return rows_; }
+
+  /// The next data rows, at most `max_rows` (at least 1): fewer at the end of the file, none
+  /// after it. Each block's column_names are the reader's.
+  /// @throws value_error if max_rows < 1.
+  /// @throws io_error naming the file, line and column at the first malformed row, or if the
+  ///   file holds no data rows at all.
+  csv_table<Scalar> read(index_t max_rows) {
+    namespace csv = detail::csv;
+    if (max_rows < 1) throw value_error(path_.string() + ": csv_reader::read needs max_rows >= 1");
+    csv_table<Scalar> block;
+    block.column_names = column_names_;
+    std::vector<Scalar> values;  // row-major, as the lines come
+    index_t rows = 0;
+    while (rows < max_rows && (pending_ || next_line())) {
+      pending_ = false;
+      if (pending_count_ != field_count_) {
+        csv::fail(path_, "line " + std::to_string(line_number_) + " has " + std::to_string(pending_count_) +
+                             (pending_count_ == 1 ? " field" : " fields") + ", expected " + std::to_string(field_count_) +
+                             " (as on line " + std::to_string(first_line_) + ")");
+      }
+      parse_row(values, block.labels);
+      ++rows;
+    }
+    if (in_.bad()) csv::fail(path_, "read error");
+    rows_ += rows;
+    if (rows_ == 0) csv::fail(path_, "no data rows (only a header, on line " + std::to_string(first_line_) + ")");
+    using row_major = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    block.values = Eigen::Map<const row_major>(values.data(), rows, columns());
+    return block;
+  }
+
+ private:
+  // Reads up to the next non-blank line and splits it into fields_; false at the end of the file.
+  bool next_line() {
+    namespace csv = detail::csv;
+    while (std::getline(in_, line_)) {
+      ++line_number_;
+      if (line_number_ == 1 && line_.starts_with("\xEF\xBB\xBF")) line_.erase(0, 3);  // a UTF-8 byte-order mark
+      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+      if (csv::is_blank(line_, options_.delimiter)) continue;
+      pending_count_ = 0;
+      csv::split(path_, line_, line_number_, options_.delimiter, fields_, pending_count_);
+      return true;
+    }
+    return false;
+  }
+
+  void parse_row(std::vector<Scalar>& values, std::vector<index_t>& labels) const {
+    namespace csv = detail::csv;
+    for (std::size_t c : value_columns_) {
+      Scalar value{};
+      const std::string& text = fields_[c];
+      const std::string at = csv::where(line_number_, c, header_names_);
+      if (text.empty()) csv::fail(path_, at + ": empty field, expected a number");
+      switch (csv::parse_number(text, value)) {
+        case csv::parse_status::ok:
+          break;
+        case csv::parse_status::not_a_number:
+          csv::fail(path_, at + ": '" + text + "' is not a number");
+        case csv::parse_status::out_of_range:
+          csv::fail(path_, at + ": '" + text + "' is out of range for " +
+                               (std::is_same_v<Scalar, float> ? "float" : "double"));
+      }
+      if (!std::isfinite(value) && !(options_.infinities && std::isinf(value))) {
+        csv::fail(path_, at + ": '" + text + "' is not finite (a flow cannot train on NaN or infinity)");
+      }
+      values.push_back(value);
+    }
+    if (label_column_) {
+      const std::string& text = fields_[*label_column_];
+      index_t label = -1;
+      const auto [end, parse_error] = std::from_chars(text.data(), text.data() + text.size(), label);
+      if (text.empty() || parse_error != std::errc{} || end != text.data() + text.size() || label < 0) {
+        csv::fail(path_, csv::where(line_number_, *label_column_, header_names_) + ": label '" + text +
+                             "' is not a non-negative integer");
+      }
+      labels.push_back(label);
+    }
+  }
+
+  std::filesystem::path path_;
+  csv_options options_;
+  std::ifstream in_;
+  std::string line_;
+  std::vector<std::string> fields_;        // the current line's fields (split reuses them)
+  std::size_t pending_count_ = 0;          // how many of fields_ the current line filled
+  bool pending_ = true;                    // the current line is a data row not yet returned
+  std::size_t line_number_ = 0;
+  std::size_t first_line_ = 0;
+  std::size_t field_count_ = 0;
+  std::vector<std::string> header_names_;  // every column's name, for messages
+  std::vector<std::string> column_names_;
+  std::vector<std::size_t> value_columns_;
+  std::optional<std::size_t> label_column_;
+  index_t rows_ = 0;
+};
+
 /// Reads the chosen columns of a CSV file into a matrix, with optional integer labels.
 ///
 /// @tparam Scalar float or double.
 /// @throws value_error if the delimiter is a quote or a line break.
 /// @throws io_error naming the file — and the 1-based line and column where one applies — if it
 ///   is missing or unreadable, has no data rows, a row with a different number of fields than
-///   the first line, a chosen column out of range, a chosen field that is not a finite number, or
-///   a label that is not a non-negative integer.
+///   the first line, a chosen column out of range, a chosen field that is not a finite number
+///   (±inf is read with options.infinities), or a label that is not a non-negative integer.
 ///
 /// @code
 ///   // x0,x1,class
@@ -196,111 +373,7 @@ inline std::string quote_if_needed(const std::string& name) {
 /// @endcode
 template <class Scalar>
 csv_table<Scalar> read_csv(const std::filesystem::path& path, const csv_options& options = {}) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "read_csv reads float or double");
-  namespace csv = detail::csv;
-  const char delimiter = options.delimiter;
-  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
-    throw value_error(path.string() + ": the delimiter cannot be a quote or a line break");
-  }
-
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) csv::fail(path, "no such file");
-  if (std::filesystem::is_directory(status)) csv::fail(path, "is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);  // binary: "\r\n" is handled below, the same on every platform
-  if (!in) csv::fail(path, "cannot open the file for reading");
-
-  csv_table<Scalar> table;
-  std::vector<Scalar> values;  // row-major, as the lines come
-  std::vector<std::string> fields;
-  std::vector<std::string> header_names;  // every column's name, for messages
-  std::vector<std::size_t> value_columns;
-  std::optional<std::size_t> label_column;
-  std::size_t field_count = 0;
-  std::size_t first_line = 0;  // 0 until the first non-blank line is seen
-  index_t rows = 0;
-
-  std::string line;
-  for (std::size_t line_number = 1; std::getline(in, line); ++line_number) {
-    if (line_number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 byte-order mark
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (csv::is_blank(line, delimiter)) continue;
-    std::size_t count = 0;
-    csv::split(path, line, line_number, delimiter, fields, count);
-
-    if (first_line == 0) {
-      // The first line fixes the number of fields and resolves the chosen columns.
-      first_line = line_number;
-      field_count = count;
-      if (options.label_column) {
-        label_column = csv::resolve_column(path, "label column", *options.label_column, count, line_number);
-      }
-      for (index_t c : options.columns)
-        value_columns.push_back(csv::resolve_column(path, "column", c, count, line_number));
-      if (options.columns.empty()) {
-        for (std::size_t c = 0; c < count; ++c) {
-          if (c != label_column) value_columns.push_back(c);
-        }
-      }
-      if (value_columns.empty()) csv::fail(path, "no value columns: the label column is the only column");
-
-      bool header = options.header == csv_header::present;
-      if (options.header == csv_header::automatic) {
-        for (std::size_t c = 0; c < count && !header; ++c) {
-          Scalar ignored{};
-          header = !fields[c].empty() && csv::parse_number(fields[c], ignored) == csv::parse_status::not_a_number;
-        }
-      }
-      if (header) {
-        header_names.assign(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(count));
-        for (std::size_t c : value_columns) table.column_names.push_back(header_names[c]);
-        continue;
-      }
-    } else if (count != field_count) {
-      csv::fail(path, "line " + std::to_string(line_number) + " has " + std::to_string(count) +
-                          (count == 1 ? " field" : " fields") + ", expected " + std::to_string(field_count) +
-                          " (as on line " + std::to_string(first_line) + ")");
-    }
-
-    for (std::size_t c : value_columns) {
-      Scalar value{};
-      const std::string& text = fields[c];
-      const std::string at = csv::where(line_number, c, header_names);
-      if (text.empty()) csv::fail(path, at + ": empty field, expected a number");
-      switch (csv::parse_number(text, value)) {
-        case csv::parse_status::ok:
-          break;
-        case csv::parse_status::not_a_number:
-          csv::fail(path, at + ": '" + text + "' is not a number");
-        case csv::parse_status::out_of_range:
-          csv::fail(path, at + ": '" + text + "' is out of range for " +
-                              (std::is_same_v<Scalar, float> ? "float" : "double"));
-      }
-      if (!std::isfinite(value)) {
-        csv::fail(path, at + ": '" + text + "' is not finite (a flow cannot train on NaN or infinity)");
-      }
-      values.push_back(value);
-    }
-    if (label_column) {
-      const std::string& text = fields[*label_column];
-      index_t label = -1;
-      const auto [end, parse_error] = std::from_chars(text.data(), text.data() + text.size(), label);
-      if (text.empty() || parse_error != std::errc{} || end != text.data() + text.size() || label < 0) {
-        csv::fail(path, csv::where(line_number, *label_column, header_names) + ": label '" + text +
-                            "' is not a non-negative integer");
-      }
-      table.labels.push_back(label);
-    }
-    ++rows;
-  }
-  if (in.bad()) csv::fail(path, "read error");
-  if (first_line == 0) csv::fail(path, "the file is empty (no data rows)");
-  if (rows == 0) csv::fail(path, "no data rows (only a header, on line " + std::to_string(first_line) + ")");
-
-  const auto cols = static_cast<index_t>(value_columns.size());
-  using row_major = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  table.values = Eigen::Map<const row_major>(values.data(), rows, cols);
-  return table;
+  return csv_reader<Scalar>(path, options).read(std::numeric_limits<index_t>::max());
 }
 
 /// Writes `values` as CSV: one line per row, fields separated by ',', each value in the shortest

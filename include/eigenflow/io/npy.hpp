@@ -331,6 +331,162 @@ inline void read_bytes(const std::filesystem::path& path, std::ifstream& in, std
 
 }  // namespace detail::npy
 
+/// Reads a NumPy .npy file block by block: a file larger than memory is read a few rows at a
+/// time (read_npy reads it whole). The header is read and every size checked against the file on
+/// construction. What the file may hold is as for read_npy.
+///
+/// @code
+///   eigenflow::io::npy_reader<float> reader("big.npy");
+///   for (auto x = reader.read(65536); x.rows() > 0; x = reader.read(65536)) { /* up to 65536 rows */ }
+/// @endcode
+///
+/// @tparam Scalar float or double.
+template <class Scalar>
+class npy_reader {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "npy_reader reads float or double");
+
+ public:
+  /// Opens `path` and checks its header and size.
+  /// @throws io_error as read_npy does for everything but the values themselves.
+  explicit npy_reader(std::filesystem::path file) : path_(std::move(file)), in_(detail::npy::open_for_reading(path_)) {
+    namespace npy = detail::npy;
+    const std::filesystem::path& path = path_;
+    in_.seekg(0, std::ios::end);
+    const auto end = in_.tellg();
+    if (end < 0) npy::fail(path, "cannot determine the file size");
+    const auto file_size = static_cast<std::uint64_t>(end);
+    in_.seekg(0, std::ios::beg);
+
+    unsigned char prefix[12] = {};
+    if (file_size < 8) npy::fail(path, "not a .npy file (too short for the \\x93NUMPY magic and version)");
+    npy::read_bytes(path, in_, 0, prefix, 8);
+    if (!std::equal(npy::magic.begin(), npy::magic.end(), prefix,
+                    [](char a, unsigned char b) { return static_cast<unsigned char>(a) == b; })) {
+      npy::fail(path, "not a .npy file (it does not start with the \\x93NUMPY magic)");
+    }
+    const unsigned major = prefix[6];
+    const unsigned minor = prefix[7];
+    if (minor != 0 || major < 1 || major > 3) {
+      npy::fail_at(path, 6,
+                   "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+                       " (supported: 1.0, 2.0, 3.0)");
+    }
+
+    // Version 1.0 counts the header in 2 bytes; 2.0 and 3.0 (3.0: UTF-8 header text) in 4.
+    const std::size_t length_bytes = major == 1 ? 2 : 4;
+    if (file_size < 8 + length_bytes) npy::fail_at(path, 8, "truncated: the file ends inside the header length");
+    npy::read_bytes(path, in_, 8, prefix + 8, length_bytes);
+    const std::uint64_t header_length = major == 1 ? detail::load_little_endian<std::uint16_t>(prefix + 8)
+                                                   : detail::load_little_endian<std::uint32_t>(prefix + 8);
+    const std::uint64_t header_offset = 8 + length_bytes;
+    if (header_length > file_size - header_offset) {
+      npy::fail_at(path, header_offset,
+                   "truncated header: expected " + std::to_string(header_length) + " bytes, the file has " +
+                       std::to_string(file_size - header_offset));
+    }
+    std::string text(static_cast<std::size_t>(header_length), '\0');
+    npy::read_bytes(path, in_, header_offset, reinterpret_cast<unsigned char*>(text.data()), text.size());
+    const npy::header h =
+        npy::check_header(path, npy::header_parser(path, text, header_offset).parse_dict(), header_offset);
+
+    // Every size is checked against the file before anything is allocated.
+    data_offset_ = header_offset + header_length;
+    const std::uint64_t rows = h.shape[0];
+    const std::uint64_t cols = h.shape.size() == 2 ? h.shape[1] : 1;
+    const std::uint64_t item = npy::item_size(h.type);
+    const std::uint64_t available = file_size - data_offset_;
+    const bool too_large = (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / cols) ||
+                           (rows * cols > std::numeric_limits<std::uint64_t>::max() / item) ||
+                           rows > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max()) ||
+                           cols > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max());
+    const std::string described = "shape " + npy::shape_string(h.shape) + " of '" + npy::dtype_name(h.type) + "'";
+    if (too_large) npy::fail_at(path, data_offset_, "truncated data: the " + described + " is larger than any file");
+    const std::uint64_t count = rows * cols;
+    const std::uint64_t data_bytes = count * item;
+    if (data_bytes > available) {
+      npy::fail_at(path, data_offset_,
+                   "truncated data: expected " + std::to_string(data_bytes) + " bytes of data at offset " +
+                       std::to_string(data_offset_) + " (" + described + "), the file has " + std::to_string(available));
+    }
+    if (data_bytes < available) {
+      npy::fail_at(path, data_offset_ + data_bytes,
+                   std::to_string(available - data_bytes) + " unexpected bytes after the data (the " + described +
+                       " takes " + std::to_string(data_bytes) + " bytes at offset " + std::to_string(data_offset_) + ")");
+    }
+
+    type_ = h.type;
+    fortran_order_ = h.fortran_order;
+    rows_ = static_cast<index_t>(rows);
+    cols_ = static_cast<index_t>(cols);
+  }
+
+  /// The number of rows the file holds (N of its shape).
+  index_t rows() const { return rows_; }
+  /// The number of columns: D of an N x D array, 1 of an N-vector.
+  index_t cols() const { return cols_; }
+  /// The rows read so far.
+  index_t rows_read() const { return next_row_; }
+
+  /// The next rows, at most `max_rows` (at least 1): fewer at the end, none (0 x cols) after it.
+  /// @throws value_error if max_rows < 1.
+  /// @throws io_error naming the file, the byte offset and the row and column of a float64 value
+  ///   too large for float, or if the file cannot be read.
+  matrix<Scalar> read(index_t max_rows) {
+    namespace npy = detail::npy;
+    if (max_rows < 1) throw value_error(path_.string() + ": npy_reader::read needs max_rows >= 1");
+    const index_t first = next_row_;
+    const index_t n = std::min(max_rows, rows_ - first);
+    matrix<Scalar> block(n, cols_);
+    const std::uint64_t item = npy::item_size(type_);
+    // C order: the block's rows are one run of bytes. Fortran order: one run per column.
+    const index_t runs = fortran_order_ ? cols_ : 1;
+    const std::uint64_t run_items = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(fortran_order_ ? 1 : cols_);
+    for (index_t run = 0; run < runs && n > 0; ++run) {
+      const std::uint64_t start_item = fortran_order_
+                                           ? static_cast<std::uint64_t>(run) * static_cast<std::uint64_t>(rows_) +
+                                                 static_cast<std::uint64_t>(first)
+                                           : static_cast<std::uint64_t>(first) * static_cast<std::uint64_t>(cols_);
+      in_.clear();
+      in_.seekg(static_cast<std::streamoff>(data_offset_ + start_item * item));
+      for (std::uint64_t done = 0; done < run_items;) {
+        const std::uint64_t count = std::min(run_items - done, chunk_items(item));
+        buffer_.resize(static_cast<std::size_t>(count * item));
+        const std::uint64_t offset = data_offset_ + (start_item + done) * item;
+        npy::read_bytes(path_, in_, offset, buffer_.data(), buffer_.size());
+        for (std::uint64_t k = 0; k < count; ++k) {
+          const std::uint64_t at = done + k;  // within this run
+          const index_t r = fortran_order_ ? static_cast<index_t>(at) : static_cast<index_t>(at / static_cast<std::uint64_t>(cols_));
+          const index_t c = fortran_order_ ? run : static_cast<index_t>(at % static_cast<std::uint64_t>(cols_));
+          Scalar value{};
+          if (!npy::decode(buffer_.data() + k * item, type_, value)) {
+            npy::fail_at(path_, offset + k * item,
+                         "the value at row " + std::to_string(first + r) + ", column " + std::to_string(c) +
+                             " does not fit in float");
+          }
+          block(r, c) = value;
+        }
+        done += count;
+      }
+    }
+    next_row_ += n;
+    return block;
+  }
+
+ private:
+  // Values decoded per read of the file: 1 MiB of them.
+  static std::uint64_t chunk_items(std::uint64_t item) { return std::max<std::uint64_t>(1, (std::uint64_t{1} << 20) / item); }
+
+  std::filesystem::path path_;
+  std::ifstream in_;
+  std::vector<unsigned char> buffer_;
+  std::uint64_t data_offset_ = 0;
+  detail::npy::dtype type_ = detail::npy::dtype::f8;
+  bool fortran_order_ = false;
+  index_t rows_ = 0;
+  index_t cols_ = 0;
+  index_t next_row_ = 0;
+};
+
 /// Reads a NumPy .npy file (format version 1.0, 2.0 or 3.0) into a matrix.
 ///
 /// The array must be little-endian float32, float64, int32 or int64 ('<f4', '<f8', '<i4', '<i8');
@@ -347,102 +503,8 @@ inline void read_bytes(const std::filesystem::path& path, std::ifstream& in, std
 /// @endcode
 template <class Scalar>
 matrix<Scalar> read_npy(const std::filesystem::path& path) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "read_npy reads float or double");
-  namespace npy = detail::npy;
-  std::ifstream in = npy::open_for_reading(path);
-  in.seekg(0, std::ios::end);
-  const auto end = in.tellg();
-  if (end < 0) npy::fail(path, "cannot determine the file size");
-  const auto file_size = static_cast<std::uint64_t>(end);
-  in.seekg(0, std::ios::beg);
-
-  unsigned char prefix[12] = {};
-  if (file_size < 8) npy::fail(path, "not a .npy file (too short for the \\x93NUMPY magic and version)");
-  npy::read_bytes(path, in, 0, prefix, 8);
-  if (!std::equal(npy::magic.begin(), npy::magic.end(), prefix,
-                  [](char a, unsigned char b) { return static_cast<unsigned char>(a) == b; })) {
-    npy::fail(path, "not a .npy file (it does not start with the \\x93NUMPY magic)");
-  }
-  const unsigned major = prefix[6];
-  const unsigned minor = prefix[7];
-  if (minor != 0 || major < 1 || major > 3) {
-    npy::fail_at(path, 6,
-                 "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
-                     " (supported: 1.0, 2.0, 3.0)");
-  }
-
-  // Version 1.0 counts the header in 2 bytes; 2.0 and 3.0 (3.0: UTF-8 header text) in 4.
-  const std::size_t length_bytes = major == 1 ? 2 : 4;
-  if (file_size < 8 + length_bytes) npy::fail_at(path, 8, "truncated: the file ends inside the header length");
-  npy::read_bytes(path, in, 8, prefix + 8, length_bytes);
-  const std::uint64_t header_length = major == 1 ? detail::load_little_endian<std::uint16_t>(prefix + 8)
-                                                 : detail::load_little_endian<std::uint32_t>(prefix + 8);
-  const std::uint64_t header_offset = 8 + length_bytes;
-  if (header_length > file_size - header_offset) {
-    npy::fail_at(path, header_offset,
-                 "truncated header: expected " + std::to_string(header_length) + " bytes, the file has " +
-                     std::to_string(file_size - header_offset));
-  }
-  std::string text(static_cast<std::size_t>(header_length), '\0');
-  npy::read_bytes(path, in, header_offset, reinterpret_cast<unsigned char*>(text.data()), text.size());
-  const npy::header h =
-      npy::check_header(path, npy::header_parser(path, text, header_offset).parse_dict(), header_offset);
-
-  // Every size is checked against the file before anything is allocated.
-  const std::uint64_t data_offset = header_offset + header_length;
-  const std::uint64_t rows = h.shape[0];
-  const std::uint64_t cols = h.shape.size() == 2 ? h.shape[1] : 1;
-  const std::uint64_t item = npy::item_size(h.type);
-  const std::uint64_t available = file_size - data_offset;
-  const bool too_large = (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / cols) ||
-                         (rows * cols > std::numeric_limits<std::uint64_t>::max() / item) ||
-                         rows > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max()) ||
-                         cols > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max());
-  const std::string described = "shape " + npy::shape_string(h.shape) + " of '" + npy::dtype_name(h.type) + "'";
-  if (too_large) npy::fail_at(path, data_offset, "truncated data: the " + described + " is larger than any file");
-  const std::uint64_t count = rows * cols;
-  const std::uint64_t data_bytes = count * item;
-  if (data_bytes > available) {
-    npy::fail_at(path, data_offset,
-                 "truncated data: expected " + std::to_string(data_bytes) + " bytes of data at offset " +
-                     std::to_string(data_offset) + " (" + described + "), the file has " + std::to_string(available));
-  }
-  if (data_bytes < available) {
-    npy::fail_at(path, data_offset + data_bytes,
-                 std::to_string(available - data_bytes) + " unexpected bytes after the data (the " + described +
-                     " takes " + std::to_string(data_bytes) + " bytes at offset " + std::to_string(data_offset) + ")");
-  }
-
-  matrix<Scalar> result(static_cast<index_t>(rows), static_cast<index_t>(cols));
-  // Decoded in chunks: C order walks the rows, Fortran order is our own column-major order.
-  const std::uint64_t chunk_items = std::max<std::uint64_t>(1, (std::uint64_t{1} << 20) / item);
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(count, chunk_items) * item));
-  index_t r = 0;
-  index_t c = 0;
-  for (std::uint64_t done = 0; done < count;) {
-    const std::uint64_t n = std::min(count - done, chunk_items);
-    npy::read_bytes(path, in, data_offset + done * item, buffer.data(), static_cast<std::size_t>(n * item));
-    for (std::uint64_t k = 0; k < n; ++k) {
-      Scalar value{};
-      if (!npy::decode(buffer.data() + k * item, h.type, value)) {
-        npy::fail_at(
-            path, data_offset + (done + k) * item,
-            "the value at row " + std::to_string(r) + ", column " + std::to_string(c) + " does not fit in float");
-      }
-      result(r, c) = value;
-      if (h.fortran_order) {
-        if (++r == result.rows()) {
-          r = 0;
-          ++c;
-        }
-      } else if (++c == result.cols()) {
-        c = 0;
-        ++r;
-      }
-    }
-    done += n;
-  }
-  return result;
+  npy_reader<Scalar> reader(path);
+  return reader.read(std::max<index_t>(reader.rows(), 1));
 }
 
 /// Writes `values` as a NumPy .npy file: format version 1.0, dtype '<f4' (float) or '<f8'
