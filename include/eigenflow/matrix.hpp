@@ -23,4 +23,11 @@ using row_vector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 /// Sizes and indices, as Eigen counts them.
 using index_t = Eigen::Index;
 
+/// A dense matrix of indices: per-row bin numbers (searchsorted_rows), per-row gather positions
+/// (take_along_rows), 0/1 conditions (where).
+using index_matrix = Eigen::Matrix<index_t, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// A read-only view of indices (the ones a tape keeps until it is cleared).
+using index_map = Eigen::Map<const index_matrix>;
+
 }  // namespace eigenflow
