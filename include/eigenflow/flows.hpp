@@ -14,5 +14,6 @@
 #include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"
 #include "eigenflow/flows/permutation.hpp"
+#include "eigenflow/flows/rational_quadratic.hpp"
 #include "eigenflow/flows/residual_conditioner.hpp"
 #include "eigenflow/flows/transform.hpp"
