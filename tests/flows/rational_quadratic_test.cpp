@@ -141,7 +141,10 @@ TEST_CASE("rational-quadratic spline: round trips on knots, at ±B, in the tails
     const rational_quadratic_options two{.bins = 2, .bound = 1.0};
     const index_t n = 9;
     const matrix<float> flat = matrix<float>::Zero(n, 2);
-    const matrix<float> steep = matrix<float>::Constant(n, 1, static_cast<float>(std::log(std::expm1(200.0))));
+    // softplus(u + softplus⁻¹(1 − m)) + m = 200
+    const double shift = std::log(std::expm1(1 - two.min_derivative));
+    const matrix<float> steep =
+        matrix<float>::Constant(n, 1, static_cast<float>(std::log(std::expm1(200.0 - two.min_derivative)) - shift));
     matrix<float> x(n, 1);
     for (index_t i = 0; i < n; ++i) x(i, 0) = static_cast<float>(-0.8877 + 0.1 * static_cast<double>(i));
     const auto y = rational_quadratic_forward(x, flat, flat, steep, two);
@@ -153,14 +156,17 @@ TEST_CASE("rational-quadratic spline: round trips on knots, at ±B, in the tails
     }
   }
   SECTION("a nearly linear bin (a ≈ 0 in the quadratic)") {
-    // Equal widths and heights and all derivatives 1: the identity; the quadratic's a vanishes.
+    // Parameters all 0: equal widths and heights and every derivative 1, the identity (what a
+    // coupling starts as); the quadratic's a vanishes.
     const rational_quadratic_options four{.bins = 4, .bound = 3.0};
-    spline_parameters p(20, 4, 0.0, 5);
-    p.derivatives.setConstant(std::log(std::expm1(1.0 - four.min_derivative)));  // softplus⁻¹(1 − min)
-    const matrix<double> y = uniform(20, 1, -3, 3, 6);
+    const spline_parameters p(20, 4, 0.0, 5);
+    const matrix<double> y = uniform(20, 1, -3.5, 3.5, 6);
     const auto x = spline_inverse<double>(y, p, four);
     CHECK((x.value - y).cwiseAbs().maxCoeff() <= 1e-12);
     CHECK(x.log_det.cwiseAbs().maxCoeff() <= 1e-12);
+    const auto z = spline_forward<double>(y, p, four);
+    CHECK((z.value - y).cwiseAbs().maxCoeff() <= 1e-12);
+    CHECK(z.log_det.cwiseAbs().maxCoeff() <= 1e-12);
   }
 }
 

@@ -26,6 +26,7 @@
 #include "eigenflow/flows/mlp_conditioner.hpp"
 #include "eigenflow/flows/permutation.hpp"
 #include "eigenflow/flows/residual_conditioner.hpp"
+#include "eigenflow/flows/spline_coupling.hpp"
 
 namespace eigenflow::flows {
 
@@ -49,6 +50,10 @@ inline coupling_kind parse_coupling_kind(std::string_view name) {
 /// Between consecutive couplings.
 enum class permutation_kind { reverse, random };
 
+/// What each coupling does to its transformed features: an affine map (RealNVP) or a
+/// rational-quadratic spline (a neural spline flow's coupling form).
+enum class coupling_transform { affine, spline };
+
 /// The settings of make_coupling_flow().
 struct coupling_stack_options {
   index_t dim = 2;                 ///< D, the data width (at least 2)
@@ -57,7 +62,9 @@ struct coupling_stack_options {
   index_t hidden_width = 64;       ///< width of the conditioners' hidden layers
   index_t hidden_layers = 2;       ///< MLP: hidden layers; residual: blocks
   activation hidden_activation = activation::tanh;  ///< the conditioners' activation
-  double scale_bound = 2.0;        ///< bound b on the couplings' log-scale, |s| ≤ b
+  coupling_transform transform = coupling_transform::affine;  ///< affine or spline couplings
+  double scale_bound = 2.0;        ///< affine: bound b on the couplings' log-scale, |s| ≤ b
+  rational_quadratic_options spline{};  ///< spline: bins, interval [−B, B] and floors
   permutation_kind permutation = permutation_kind::reverse;  ///< the permutation between couplings
   bool actnorm = false;            ///< an ActNorm before each coupling (call flow::initialize)
   bool learnable_base = false;     ///< diagonal Gaussian base instead of N(0, I)
@@ -97,15 +104,21 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
     // (Alternating halves *and* reversing would cancel out and leave half the features untouched.)
     const auto b = half_split(o.dim, false);
     const index_t nb = static_cast<index_t>(b.size());
+    const bool spline = o.transform == coupling_transform::spline;
+    const index_t outputs = nb * (spline ? o.spline.parameters_per_value() : 2);
     std::unique_ptr<conditioner<Scalar>> c;
     if (o.kind == coupling_kind::mlp) {
-      c = std::make_unique<mlp_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
+      c = std::make_unique<mlp_conditioner<Scalar>>(name + ".net", o.dim - nb, outputs, net, rng);
     } else if (o.kind == coupling_kind::attention && k % 3 == 2) {
-      c = std::make_unique<attention_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, attention, rng);
+      c = std::make_unique<attention_conditioner<Scalar>>(name + ".net", o.dim - nb, outputs, attention, rng);
     } else {
-      c = std::make_unique<residual_conditioner<Scalar>>(name + ".net", o.dim - nb, 2 * nb, net, rng);
+      c = std::make_unique<residual_conditioner<Scalar>>(name + ".net", o.dim - nb, outputs, net, rng);
     }
-    stack->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
+    if (spline) {
+      stack->add(spline_coupling<Scalar>(o.dim, b, std::move(c), o.spline));
+    } else {
+      stack->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
+    }
     if (k + 1 < o.couplings) {
       permutation<Scalar> mix = o.permutation == permutation_kind::reverse ? permutation<Scalar>::reverse(o.dim)
                                                                           : permutation<Scalar>::random(o.dim, rng);

@@ -14,8 +14,10 @@
 // Each row of x is one value with its own spline: x is R×1 and the unconstrained parameters are
 // R×K (widths), R×K (heights) and R×(K−1) (interior derivatives), as a conditioner emits them.
 // widths and heights go through a softmax and a floor (min_bin_width, min_bin_height, as a share
-// of 2B); derivatives through min_derivative + softplus. Rows outside [−B, B] pass through with
-// log-derivative 0, and their spline parameters get no gradient.
+// of 2B); derivatives u through min_derivative + softplus(u + softplus⁻¹(1 − min_derivative)), so
+// that parameters all 0 make the identity (equal bins, every derivative 1): a coupling whose
+// conditioner starts at zero output starts as the identity. Rows outside [−B, B] pass through
+// with log-derivative 0, and their spline parameters get no gradient.
 #pragma once
 
 #include <cmath>
@@ -95,6 +97,11 @@ spline_axis<Value> make_spline_axis(const Value& unconstrained, double floor, do
   return {size, left, concat(left, slice(right, unconstrained.cols() - 1, 1))};
 }
 
+// softplus⁻¹(1 − m_δ): the shift that makes an unconstrained derivative of 0 the slope 1.
+inline double unit_derivative_shift(const rational_quadratic_options& options) {
+  return std::log(std::expm1(1 - options.min_derivative));
+}
+
 template <class Value>
 void check_spline_shapes(const char* who, const Value& x, const Value& widths, const Value& heights,
                          const Value& derivatives, const rational_quadratic_options& options) {
@@ -154,10 +161,11 @@ transformed<Value> rational_quadratic(const Value& in, const Value& widths, cons
   const auto bound = static_cast<Scalar>(options.bound);
   const spline_axis<Value> xs = make_spline_axis(widths, options.min_bin_width, options.bound);
   const spline_axis<Value> ys = make_spline_axis(heights, options.min_bin_height, options.bound);
-  // δ_0 = δ_K = 1 (the identity tails' slope), the interior ones above the floor.
+  // δ_0 = δ_K = 1 (the identity tails' slope), the interior ones above the floor and 1 at u = 0.
   const Value zero = zeros_like(in, in.rows(), 1);
   const Value one = shift(zero, Scalar(1));
-  const Value interior = shift(softplus(derivatives), static_cast<Scalar>(options.min_derivative));
+  const Value interior = shift(softplus(shift(derivatives, static_cast<Scalar>(unit_derivative_shift(options)))),
+                               static_cast<Scalar>(options.min_derivative));
   const Value all_derivatives = concat(concat(one, interior), one);
 
   // Rows outside [−B, B] are the identity; the spline is evaluated at 0 there (an inside point
