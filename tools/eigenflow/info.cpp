@@ -20,7 +20,13 @@ int run_info(const info_settings& s) {
   const model_recipe& r = model.recipe();
   const auto& ckpt = loaded.checkpoint;
   std::printf("model: %s\n", checkpoint_path(s.model).c_str());
-  std::printf("kind: %s, %ld dimensions, %s\n", r.kind.c_str(), static_cast<long>(r.dim),
+  std::string kind = r.kind;
+  if (r.kind == "spline") {
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%g", r.bound);
+    kind += " (" + std::to_string(r.bins) + " bins on [-" + bound + ", " + bound + "])";
+  }
+  std::printf("kind: %s, %ld dimensions, %s\n", kind.c_str(), static_cast<long>(r.dim),
               r.classes > 0 ? ("conditional on " + std::to_string(r.classes) + " classes").c_str() : "unconditional");
   std::printf("architecture: %s\n", ckpt.architecture.c_str());
   std::printf("parameters: %ld in %zu tensors\n", static_cast<long>(model.model().parameters().count()), ckpt.parameters.size());

@@ -23,6 +23,8 @@ struct model_recipe {
   int couplings = 8;     // coupling layers (ignored by continuous flows)
   index_t hidden = 128;  // hidden width
   int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
+  index_t bins = 8;      // spline kind: bins of each rational-quadratic spline
+  double bound = 4.0;    // spline kind: the splines act on [-bound, bound] (standardized units)
   /// Coupling kinds: a learnable linear layer after the last coupling, which holds the data's
   /// correlation (the couplings then see standardized, not whitened, rows).
   bool output_linear = false;
@@ -79,7 +81,9 @@ inline void check_recipe_sizes(const model_recipe& r, bool continuous) {
   const double blocks = continuous ? 1.0 : static_cast<double>(r.couplings);
   const auto h = static_cast<double>(r.hidden);
   const double inputs = static_cast<double>(r.dim) + static_cast<double>(std::max<index_t>(r.classes, 0));
-  const double weights = blocks * (h * inputs + static_cast<double>(r.layers - 1) * h * h);
+  // A spline coupling's conditioner emits 3K − 1 values per transformed column.
+  const double outputs = r.kind == "spline" ? static_cast<double>(r.dim) * 3.0 * static_cast<double>(r.bins) : 0.0;
+  const double weights = blocks * (h * (inputs + outputs) + static_cast<double>(r.layers - 1) * h * h);
   require_memory(4.0 * sizeof(Scalar) * weights,
                  "a " + r.kind + " model of " + std::to_string(r.dim) + " columns" +
                      (r.classes > 0 ? ", " + std::to_string(r.classes) + " classes" : "") + ", hidden width " +
@@ -93,11 +97,15 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
   if (r.dim < 2) {
     throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
   }
+  const bool spline = r.kind == "spline";
   const flows::coupling_stack_options options{.dim = r.dim,
                                               .couplings = r.couplings,
-                                              .kind = flows::parse_coupling_kind(r.kind),
+                                              .kind = spline ? flows::coupling_kind::mlp : flows::parse_coupling_kind(r.kind),
                                               .hidden_width = r.hidden,
                                               .hidden_layers = r.layers,
+                                              .transform = spline ? flows::coupling_transform::spline
+                                                                  : flows::coupling_transform::affine,
+                                              .spline = {.bins = r.bins, .bound = r.bound},
                                               .condition = {.classes = r.classes},
                                               .output_linear = !r.output_linear            ? matrix<double>()
                                                                : r.output_start.size() > 0 ? r.output_start
@@ -122,8 +130,10 @@ inline constexpr sizing_rule continuous_sizing{4, 64, 256, 3, 128, 10, 500, 2000
 
 }  // namespace detail
 
-inline const std::array<model_kind, 5> model_kinds{{
+inline const std::array<model_kind, 6> model_kinds{{
     {"coupling", "affine couplings, MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
+    {"spline", "rational-quadratic spline couplings (--bins, --bound), MLP conditioners", false, detail::coupling_sizing,
+     detail::build_coupling_flow},
     {"residual", "affine couplings, residual-MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
     {"attention", "affine couplings, self-attention conditioners", false, detail::coupling_sizing,
      detail::build_coupling_flow},

@@ -203,13 +203,19 @@ inline std::filesystem::path checkpoint_path(const std::filesystem::path& dir) {
 
 /// The recipe as metadata (spec.*: what load_model_dir rebuilds the architecture from).
 inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
-  return {{"spec.kind", r.kind},
-          {"spec.dim", std::to_string(r.dim)},
-          {"spec.classes", std::to_string(r.classes)},
-          {"spec.couplings", std::to_string(r.couplings)},
-          {"spec.hidden", std::to_string(r.hidden)},
-          {"spec.layers", std::to_string(r.layers)},
-          {"spec.output_linear", r.output_linear ? "yes" : "no"}};
+  io::checkpoint_metadata meta = {{"spec.kind", r.kind},
+                                  {"spec.dim", std::to_string(r.dim)},
+                                  {"spec.classes", std::to_string(r.classes)},
+                                  {"spec.couplings", std::to_string(r.couplings)},
+                                  {"spec.hidden", std::to_string(r.hidden)},
+                                  {"spec.layers", std::to_string(r.layers)},
+                                  {"spec.output_linear", r.output_linear ? "yes" : "no"}};
+  if (r.kind == "spline") {  // only the spline kind has them, so other kinds' checkpoints stay as they were
+    meta.emplace_back("spec.bins", std::to_string(r.bins));
+    char bound[32];  // the shortest text that reads back to the same double
+    meta.emplace_back("spec.bound", std::string(bound, std::to_chars(bound, bound + sizeof bound, r.bound).ptr));
+  }
+  return meta;
 }
 
 /// The parameter entry that holds model selection's best values in a checkpoint of a run in progress.
@@ -312,6 +318,10 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.hidden = number("spec.hidden");
   r.layers = static_cast<int>(number("spec.layers"));
   r.output_linear = io::find_metadata(ckpt, "spec.output_linear") == "yes";  // older checkpoints: none
+  if (r.kind == "spline") {
+    r.bins = number("spec.bins");
+    r.bound = parse_metadata<double>(io::metadata_value(ckpt, "spec.bound"), "spec.bound", file);
+  }
   random_engine rng(0);  // the values are overwritten; only the architecture matters
   try {
     out.model = std::make_unique<saved_model>(r, rng);

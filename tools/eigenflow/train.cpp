@@ -256,6 +256,8 @@ model_recipe make_recipe(const model_kind& kind, const table_defaults& d, const 
   recipe.hidden = s.hidden > 0 ? s.hidden : d.hidden;
   recipe.layers = s.layers > 0 ? s.layers : d.layers;
   recipe.couplings = s.couplings > 0 ? s.couplings : d.couplings;
+  recipe.bins = s.bins;
+  recipe.bound = s.bound;
   return recipe;
 }
 
@@ -280,6 +282,11 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
       ->transform(whole_number(1, most_int));
   cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)" + sized)->transform(whole_number(1, most_int));
+  cmd->add_option("--bins", s.bins, "spline kind: bins of each rational-quadratic spline")
+      ->transform(whole_number(2, 4096))->capture_default_str();
+  cmd->add_option("--bound", s.bound,
+                  "spline kind: the splines act on [-B, B] of the standardized columns, the identity outside")
+      ->transform(finite_number(0, false))->capture_default_str();
   cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")
       ->transform(finite_number(0, false, 1, false))->capture_default_str();
   cmd->add_option("--validation", s.validation,
