@@ -4,6 +4,7 @@
 
 #include "allocation/counting_new.hpp"
 #include "eigenflow/autodiff.hpp"
+#include "eigenflow/flows/rational_quadratic.hpp"
 #include "eigenflow/nn.hpp"
 #include "eigenflow/optim.hpp"
 
@@ -52,6 +53,29 @@ TEST_CASE("a Hutchinson trace step (duals through an MLP) allocates nothing afte
     params.zero_grad();
     const dual<double> y = net(dual<double>(t.constant_view(x), t.constant_view(eps)));
     t.backward(sum(mul(y.tangent, t.constant_view(eps))));  // Σ εᵀ J ε
+  };
+  step();
+  step();
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 5; ++i) step();
+        }) == 0);
+}
+
+TEST_CASE("a rational-quadratic spline step allocates nothing after warm-up", "[allocation][spline]") {
+  // The spline's bins, gathers and conditions keep their indices in the tape's index arena.
+  random_engine rng(3);
+  const flows::rational_quadratic_options o{.bins = 8, .bound = 3.0};
+  const matrix<double> x = 2 * normal_matrix<double>(64, 1, rng);  // some rows in the tails
+  const matrix<double> widths = normal_matrix<double>(64, 8, rng), heights = normal_matrix<double>(64, 8, rng);
+  const matrix<double> derivatives = normal_matrix<double>(64, 7, rng);
+  matrix<double> gw, gh, gd;
+  tape<double> t;
+  auto step = [&] {
+    t.clear();
+    const var<double> w = t.leaf(widths, gw), h = t.leaf(heights, gh), d = t.leaf(derivatives, gd);
+    const transformed<var<double>> y = flows::rational_quadratic_forward(t.constant_view(x), w, h, d, o);
+    const transformed<var<double>> back = flows::rational_quadratic_inverse(y.value, w, h, d, o);
+    t.backward(add(sum(back.value), sum(y.log_det)));
   };
   step();
   step();
