@@ -56,7 +56,7 @@ transformed<matrix<Scalar>> spline_inverse(const matrix<double>& y, const spline
 
 /// The K + 1 x-knots of each row (what the spline computes from the widths).
 matrix<double> x_knots(const spline_parameters& p, const rational_quadratic_options& o) {
-  return flows::detail::make_spline_axis(p.widths, o.min_bin_width, o.bound).knots;
+  return eigenflow::detail::make_spline_axis(p.widths, o.min_bin_width, o.bound).knots;
 }
 
 /// Rows of test points for one parameter row each: every knot, ±B, points in the tails and

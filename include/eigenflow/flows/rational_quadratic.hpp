@@ -73,7 +73,11 @@ struct rational_quadratic_options {
   }
 };
 
-namespace detail {
+}  // namespace eigenflow::flows
+
+// The helpers live in eigenflow::detail, never in a flows::detail: a flows::detail declared
+// before another flows header would capture that header's detail:: calls.
+namespace eigenflow::detail {
 
 /// One axis of the spline's knots: the bins' sizes and left edges, and the K + 1 knots.
 template <class Value>
@@ -98,21 +102,21 @@ spline_axis<Value> make_spline_axis(const Value& unconstrained, double floor, do
 }
 
 // softplus⁻¹(1 − m_δ): the shift that makes an unconstrained derivative of 0 the slope 1.
-inline double unit_derivative_shift(const rational_quadratic_options& options) {
+inline double unit_derivative_shift(const flows::rational_quadratic_options& options) {
   return std::log(std::expm1(1 - options.min_derivative));
 }
 
 template <class Value>
 void check_spline_shapes(const char* who, const Value& x, const Value& widths, const Value& heights,
-                         const Value& derivatives, const rational_quadratic_options& options) {
+                         const Value& derivatives, const flows::rational_quadratic_options& options) {
   const index_t k = options.bins;
   const auto bad = [&](const char* name, const Value& v, index_t cols) {
-    return v.rows() != x.rows() || v.cols() != cols ? std::string(name) + " is " + eigenflow::detail::format_shape(v) +
+    return v.rows() != x.rows() || v.cols() != cols ? std::string(name) + " is " + format_shape(v) +
                                                           ", expected " +
-                                                          eigenflow::detail::format_shape(x.rows(), cols) + "; "
+                                                          format_shape(x.rows(), cols) + "; "
                                                     : std::string();
   };
-  const std::string problems = (x.cols() != 1 ? "x is " + eigenflow::detail::format_shape(x) + ", expected one column; " : std::string()) +
+  const std::string problems = (x.cols() != 1 ? "x is " + format_shape(x) + ", expected one column; " : std::string()) +
                                bad("widths", widths, k) + bad("heights", heights, k) +
                                bad("derivatives", derivatives, k - 1);
   if (!problems.empty()) {
@@ -151,7 +155,7 @@ Value spline_log_derivative(const spline_bin<Value>& b, const Value& curvature, 
 
 template <class Value>
 transformed<Value> rational_quadratic(const Value& in, const Value& widths, const Value& heights,
-                                      const Value& derivatives, const rational_quadratic_options& options,
+                                      const Value& derivatives, const flows::rational_quadratic_options& options,
                                       bool inverse) {
   using Scalar = scalar_of<Value>;
   options.validate();
@@ -201,7 +205,9 @@ transformed<Value> rational_quadratic(const Value& in, const Value& widths, cons
   return {where(inside, out, in), where(inside, neg(spline_log_derivative(b, curvature, theta, spread)), zero)};
 }
 
-}  // namespace detail
+}  // namespace eigenflow::detail
+
+namespace eigenflow::flows {
 
 /// y = spline(x) and log dy/dx per row. x is R×1; widths and heights R×K, derivatives R×(K−1),
 /// unconstrained (see the header comment).
@@ -210,7 +216,7 @@ template <class Value>
   requires value_type<Value>
 transformed<Value> rational_quadratic_forward(const Value& x, const Value& widths, const Value& heights,
                                               const Value& derivatives, const rational_quadratic_options& options) {
-  return detail::rational_quadratic(x, widths, heights, derivatives, options, false);
+  return eigenflow::detail::rational_quadratic(x, widths, heights, derivatives, options, false);
 }
 
 /// x = spline⁻¹(y) and log dx/dy per row (minus the forward log-derivative at x), for the same
@@ -219,7 +225,7 @@ template <class Value>
   requires value_type<Value>
 transformed<Value> rational_quadratic_inverse(const Value& y, const Value& widths, const Value& heights,
                                               const Value& derivatives, const rational_quadratic_options& options) {
-  return detail::rational_quadratic(y, widths, heights, derivatives, options, true);
+  return eigenflow::detail::rational_quadratic(y, widths, heights, derivatives, options, true);
 }
 
 }  // namespace eigenflow::flows

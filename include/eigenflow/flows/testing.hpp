@@ -35,10 +35,14 @@ struct bijection_check_result {
   std::string message;          ///< what failed, with the transform's description; empty if passed
 };
 
-namespace detail {
+}  // namespace eigenflow::flows
+
+// Helpers live in eigenflow::detail, never in a flows::detail: a flows::detail declared before
+// another flows header would capture that header's detail:: calls.
+namespace eigenflow::detail {
 
 /// ∂y/∂x per sample of the transform's forward (or inverse) at x: D reverse passes on the tape.
-inline std::vector<matrix<double>> per_sample_jacobians(const transform<double>& t, const matrix<double>& x,
+inline std::vector<matrix<double>> per_sample_jacobians(const flows::transform<double>& t, const matrix<double>& x,
                                                         const context<matrix<double>>& c, bool inverse) {
   const index_t n = x.rows(), d = x.cols();
   std::vector<matrix<double>> out(static_cast<std::size_t>(n), matrix<double>(d, d));
@@ -58,7 +62,9 @@ inline std::vector<matrix<double>> per_sample_jacobians(const transform<double>&
   return out;
 }
 
-}  // namespace detail
+}  // namespace eigenflow::detail
+
+namespace eigenflow::flows {
 
 /// Checks `t` at the rows of x (in double: the tolerances are for double rounding) given c.
 inline bijection_check_result check_bijection(const transform<double>& t, const matrix<double>& x,
@@ -80,7 +86,7 @@ inline bijection_check_result check_bijection(const transform<double>& t, const 
                                    (fwd.log_det + back.log_det).cwiseAbs().maxCoeff(),
                                    (inv.log_det + again.log_det).cwiseAbs().maxCoeff()});
     for (const bool inverse : {false, true}) {
-      const std::vector<matrix<double>> jacobians = detail::per_sample_jacobians(t, x, c, inverse);
+      const std::vector<matrix<double>> jacobians = eigenflow::detail::per_sample_jacobians(t, x, c, inverse);
       const matrix<double>& log_det = inverse ? inv.log_det : fwd.log_det;
       for (index_t s = 0; s < x.rows(); ++s) {
         const double expected = std::log(std::abs(jacobians[static_cast<std::size_t>(s)].determinant()));
