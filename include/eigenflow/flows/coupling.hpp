@@ -94,7 +94,7 @@ class coupling : public transform_base<coupling<Scalar, Bijector>, Scalar> {
   /// y_A = x_A, y_B = g(x_B; net(x_A)); the log-det is the bijector's, one per row.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>& c) const {
-    detail::check_width(bijector_.name().c_str(), x, dim_);
+    detail::check_width(bijector_.name(), x, dim_);
     const Value x_a = gather_cols(x, std::span<const index_t>(identity_));
     const transformed<Value> b =
         bijector_.forward(gather_cols(x, std::span<const index_t>(transformed_)), (*net_)(x_a, c));
@@ -104,7 +104,7 @@ class coupling : public transform_base<coupling<Scalar, Bijector>, Scalar> {
   /// x_A = y_A, x_B = g⁻¹(y_B; net(y_A)); the log-det is the bijector's inverse one, one per row.
   template <class Value>
   transformed<Value> inverse_impl(const Value& y, const context<Value>& c) const {
-    detail::check_width(bijector_.name().c_str(), y, dim_);
+    detail::check_width(bijector_.name(), y, dim_);
     const Value y_a = gather_cols(y, std::span<const index_t>(identity_));
     const transformed<Value> b =
         bijector_.inverse(gather_cols(y, std::span<const index_t>(transformed_)), (*net_)(y_a, c));

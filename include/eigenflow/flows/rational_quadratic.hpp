@@ -142,15 +142,26 @@ spline_bin<Value> gather_bins(const spline_axis<Value>& xs, const spline_axis<Va
   return b;
 }
 
-// log dy/dx at θ: log(s² (δ₁θ² + 2sθ(1−θ) + δ₀(1−θ)²)) − 2 log(s + (δ₁ + δ₀ − 2s)θ(1−θ)), where
-// `curvature` is δ₁ + δ₀ − 2s and `spread` is θ(1−θ).
+/// Where a value sits in its bin: θ, 1 − θ, θ(1 − θ) and the rational function's denominator
+/// s + (δ₁ + δ₀ − 2s)·θ(1 − θ), each recorded once for the value and the log-derivative.
 template <class Value>
-Value spline_log_derivative(const spline_bin<Value>& b, const Value& curvature, const Value& theta, const Value& spread) {
+struct bin_position {
+  Value theta, one_minus, spread, denominator;
+};
+
+template <class Value>
+bin_position<Value> position_in_bin(const spline_bin<Value>& b, const Value& curvature, const Value& theta) {
   const Value one_minus = neg(shift(theta, -1));
-  const Value denominator = add(b.slope, mul(curvature, spread));
-  const Value numerator = mul(square(b.slope), add(add(mul(b.derivative_right, square(theta)), mul(scale(b.slope, 2), spread)),
-                                                   mul(b.derivative_left, square(one_minus))));
-  return sub(log(numerator), scale(log(denominator), 2));
+  const Value spread = mul(theta, one_minus);
+  return {theta, one_minus, spread, add(b.slope, mul(curvature, spread))};
+}
+
+// log dy/dx at θ: log(s² (δ₁θ² + 2sθ(1−θ) + δ₀(1−θ)²)) − 2 log(denominator).
+template <class Value>
+Value spline_log_derivative(const spline_bin<Value>& b, const bin_position<Value>& p) {
+  const Value numerator = mul(square(b.slope), add(add(mul(b.derivative_right, square(p.theta)), mul(scale(b.slope, 2), p.spread)),
+                                                   mul(b.derivative_left, square(p.one_minus))));
+  return sub(log(numerator), scale(log(p.denominator), 2));
 }
 
 template <class Value>
@@ -180,17 +191,16 @@ transformed<Value> rational_quadratic(const Value& in, const Value& widths, cons
   const spline_bin<Value> b = gather_bins(xs, ys, all_derivatives, bins, k);
   const Value curvature = sub(add(b.derivative_right, b.derivative_left), scale(b.slope, 2));
   if (!inverse) {
-    const Value theta = div(sub(safe, b.x_left), b.width);
-    const Value spread = mul(theta, neg(shift(theta, -1)));
-    const Value numerator = mul(b.height, add(mul(b.slope, square(theta)), mul(b.derivative_left, spread)));
-    const Value denominator = add(b.slope, mul(curvature, spread));
-    const Value out = add(b.y_left, div(numerator, denominator));
-    return {where(inside, out, in), where(inside, spline_log_derivative(b, curvature, theta, spread), zero)};
+    const bin_position<Value> p = position_in_bin(b, curvature, div(sub(safe, b.x_left), b.width));
+    const Value numerator = mul(b.height, add(mul(b.slope, square(p.theta)), mul(b.derivative_left, p.spread)));
+    const Value out = add(b.y_left, div(numerator, p.denominator));
+    return {where(inside, out, in), where(inside, spline_log_derivative(b, p), zero)};
   }
   // a θ² + b θ + c = 0 with the root in [0, 1]: θ = 2c / (−b − √(b² − 4ac)).
   const Value offset = sub(safe, b.y_left);
-  const Value qa = add(mul(b.height, sub(b.slope, b.derivative_left)), mul(offset, curvature));
-  const Value qb = sub(mul(b.height, b.derivative_left), mul(offset, curvature));
+  const Value offset_curvature = mul(offset, curvature);
+  const Value qa = add(mul(b.height, sub(b.slope, b.derivative_left)), offset_curvature);
+  const Value qb = sub(mul(b.height, b.derivative_left), offset_curvature);
   const Value qc = neg(mul(b.slope, offset));
   // b² − 4ac ≥ 0 in exact arithmetic; relu drops a rounding error below zero. With c ≤ 0 the root
   // in [0, 1] is 2c / (−b − √(b² − 4ac)) when b ≥ 0 and (−b + √(b² − 4ac)) / 2a when b < 0 (then
@@ -200,9 +210,8 @@ transformed<Value> rational_quadratic(const Value& in, const Value& widths, cons
   const auto b_nonnegative = within(qb, Scalar(0), std::numeric_limits<Scalar>::infinity());
   const Value theta = div(where(b_nonnegative, scale(qc, 2), add(neg(qb), root)),
                           where(b_nonnegative, sub(neg(qb), root), scale(qa, 2)));
-  const Value spread = mul(theta, neg(shift(theta, -1)));
   const Value out = add(mul(theta, b.width), b.x_left);
-  return {where(inside, out, in), where(inside, neg(spline_log_derivative(b, curvature, theta, spread)), zero)};
+  return {where(inside, out, in), where(inside, neg(spline_log_derivative(b, position_in_bin(b, curvature, theta))), zero)};
 }
 
 }  // namespace eigenflow::detail
