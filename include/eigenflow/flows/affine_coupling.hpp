@@ -35,6 +35,8 @@ class affine_bijector {
 
   /// Two per transformed feature: the raw log-scale and the shift.
   index_t parameters_per_value() const { return 2; }
+  /// [ŝ for every value | t for every value].
+  parameter_layout layout() const { return parameter_layout::by_parameter; }
   /// y = x ⊙ exp(s) + t; the log-det is Σ s, one per row.
   template <class Value>
   transformed<Value> forward(const Value& x_b, const Value& h) const {
@@ -47,6 +49,8 @@ class affine_bijector {
     const auto [s, t] = scale_and_shift(h, y_b.cols());
     return {mul(sub(y_b, t), exp(neg(s))), neg(sum_rows(s))};
   }
+  /// "affine": the family name autoregressive layers are named by.
+  std::string family() const { return "affine"; }
   /// "affine_coupling".
   std::string name() const { return "affine_coupling"; }
   /// "bound=b".

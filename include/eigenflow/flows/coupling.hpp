@@ -5,14 +5,7 @@
 // (affine_coupling.hpp) or a rational-quadratic spline (spline_coupling.hpp); any D ≥ 2 and
 // any split.
 //
-// A Bijector provides, for the |B| transformed columns and the conditioner's output h
-// (batch × |B|·parameters_per_value()):
-//   index_t parameters_per_value() const
-//   transformed<Value> forward(const Value& x_b, const Value& h) const   (log-det batch × 1)
-//   transformed<Value> inverse(const Value& y_b, const Value& h) const
-//   std::string name() const        the layer's name in messages and describe() ("affine_coupling")
-//   std::string settings() const    its settings in describe() ("bound=2.000000")
-// for Value = matrix<Scalar> and var<Scalar>, and is copyable.
+// The Bijector concept is in bijector.hpp.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +17,7 @@
 
 #include "eigenflow/autodiff/ops/structure.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/flows/bijector.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/transform.hpp"
 

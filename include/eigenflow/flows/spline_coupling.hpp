@@ -28,6 +28,8 @@ class spline_bijector {
 
   /// 3K − 1 per transformed feature.
   index_t parameters_per_value() const { return options_.parameters_per_value(); }
+  /// Each value's 3K − 1 parameters side by side.
+  parameter_layout layout() const { return parameter_layout::by_feature; }
   /// y = spline(x) per feature; the log-det is the sum of the log-derivatives, one per row.
   template <class Value>
   transformed<Value> forward(const Value& x_b, const Value& h) const {
@@ -38,6 +40,8 @@ class spline_bijector {
   transformed<Value> inverse(const Value& y_b, const Value& h) const {
     return apply(y_b, h, true);
   }
+  /// "spline": the family name autoregressive layers are named by.
+  std::string family() const { return "spline"; }
   /// "spline_coupling".
   std::string name() const { return "spline_coupling"; }
   /// "bins=K, bound=B".
