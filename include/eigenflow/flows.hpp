@@ -8,6 +8,7 @@
 #include "eigenflow/flows/affine_coupling.hpp"
 #include "eigenflow/flows/attention_conditioner.hpp"
 #include "eigenflow/flows/autoregressive.hpp"
+#include "eigenflow/flows/autoregressive_builders.hpp"
 #include "eigenflow/flows/bijector.hpp"
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/flows/composite.hpp"

@@ -77,13 +77,70 @@ struct coupling_stack_options {
   matrix<double> output_linear{};
 };
 
+}  // namespace eigenflow::flows
+
+// Shared by the builders of every stack (couplings here, autoregressive layers in
+// autoregressive_builders.hpp). In eigenflow::detail, never flows::detail (see testing.hpp).
+namespace eigenflow::detail {
+
+/// A stack under construction and which data column each of its positions holds, so that the
+/// output linear layer can start in the data's own column order.
+template <class Scalar>
+struct flow_stack {
+  std::unique_ptr<flows::composite<Scalar>> layers;
+  std::vector<index_t> order;  // order[j]: the data column at position j after the layers so far
+
+  explicit flow_stack(index_t dim) : layers(std::make_unique<flows::composite<Scalar>>(dim)), order(static_cast<std::size_t>(dim)) {
+    std::iota(order.begin(), order.end(), index_t(0));
+  }
+
+  /// Appends a permutation of `kind` and follows the columns it moves.
+  void permute(flows::permutation_kind kind, random_engine& rng) {
+    const auto dim = static_cast<index_t>(order.size());
+    flows::permutation<Scalar> mix = kind == flows::permutation_kind::reverse ? flows::permutation<Scalar>::reverse(dim)
+                                                                             : flows::permutation<Scalar>::random(dim, rng);
+    std::vector<index_t> moved(order.size());  // y_j = x_{π(j)}: position j now holds order[π(j)]
+    for (std::size_t j = 0; j < order.size(); ++j) moved[j] = order[static_cast<std::size_t>(mix.indices()[j])];
+    order = std::move(moved);
+    layers->add(std::move(mix));
+  }
+
+  /// Appends the output linear layer (if `output_linear` is not empty), then the base: N(0, I),
+  /// or a learnable diagonal Gaussian. `who` names the builder in errors.
+  flows::flow<Scalar> finish(const matrix<double>& output_linear, bool learnable_base, const std::string& who) && {
+    const auto dim = static_cast<index_t>(order.size());
+    if (output_linear.size() > 0) {
+      if (output_linear.rows() != dim) {
+        throw shape_error(who + ": output_linear is " + format_shape(output_linear) + " for D = " + std::to_string(dim));
+      }
+      // The data's column order first (the permutations moved it), so that the layer starts as
+      // the whitening of the data's own columns.
+      std::vector<index_t> restore(order.size());
+      for (std::size_t j = 0; j < order.size(); ++j) restore[static_cast<std::size_t>(order[j])] = static_cast<index_t>(j);
+      if (!std::is_sorted(order.begin(), order.end())) layers->add(flows::permutation<Scalar>(std::move(restore), "restore"));
+      layers->add(flows::lu_linear<Scalar>::lower_triangular("output_linear", output_linear));
+    }
+    std::unique_ptr<distributions::distribution<Scalar>> base;
+    if (learnable_base) {
+      base = std::make_unique<distributions::diagonal_gaussian<Scalar>>("base", dim);
+    } else {
+      base = std::make_unique<distributions::standard_normal<Scalar>>(dim);
+    }
+    return flows::flow<Scalar>(std::move(base), std::move(layers));
+  }
+};
+
+}  // namespace eigenflow::detail
+
+namespace eigenflow::flows {
+
 /// Each coupling transforms the second half; a permutation follows each but the last.
 template <class Scalar>
 flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& rng) {
   if (o.dim < 2) throw value_error("make_coupling_flow: couplings need D >= 2, got " + std::to_string(o.dim));
   if (o.couplings < 1) throw value_error("make_coupling_flow: at least one coupling");
   if (o.hidden_width < 1 || o.hidden_layers < 1) throw value_error("make_coupling_flow: hidden sizes must be positive");
-  auto stack = std::make_unique<composite<Scalar>>(o.dim);
+  eigenflow::detail::flow_stack<Scalar> stack(o.dim);
   conditioner_options net{.hidden_activation = o.hidden_activation, .condition = o.condition,
                           .embedding_dim = o.embedding_dim};
   if (o.kind == coupling_kind::mlp) {
@@ -95,11 +152,9 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
   attention.condition = o.condition;
   attention.embedding_dim = o.embedding_dim;
   attention.hidden_activation = o.hidden_activation;
-  std::vector<index_t> order(static_cast<std::size_t>(o.dim));  // which data column each position holds
-  std::iota(order.begin(), order.end(), index_t(0));
   for (int k = 0; k < o.couplings; ++k) {
     const std::string name = "couplings." + std::to_string(k);
-    if (o.actnorm) stack->add(actnorm<Scalar>(name + ".actnorm", o.dim));
+    if (o.actnorm) stack.layers->add(actnorm<Scalar>(name + ".actnorm", o.dim));
     // Always the same half: the permutation between couplings brings the other features into it.
     // (Alternating halves *and* reversing would cancel out and leave half the features untouched.)
     const auto b = half_split(o.dim, false);
@@ -115,38 +170,13 @@ flow<Scalar> make_coupling_flow(const coupling_stack_options& o, random_engine& 
       c = std::make_unique<residual_conditioner<Scalar>>(name + ".net", o.dim - nb, outputs, net, rng);
     }
     if (spline) {
-      stack->add(spline_coupling<Scalar>(o.dim, b, std::move(c), o.spline));
+      stack.layers->add(spline_coupling<Scalar>(o.dim, b, std::move(c), o.spline));
     } else {
-      stack->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
+      stack.layers->add(affine_coupling<Scalar>(o.dim, b, std::move(c), static_cast<Scalar>(o.scale_bound)));
     }
-    if (k + 1 < o.couplings) {
-      permutation<Scalar> mix = o.permutation == permutation_kind::reverse ? permutation<Scalar>::reverse(o.dim)
-                                                                          : permutation<Scalar>::random(o.dim, rng);
-      std::vector<index_t> moved(order.size());  // y_j = x_{π(j)}: position j now holds order[π(j)]
-      for (std::size_t j = 0; j < order.size(); ++j) moved[j] = order[static_cast<std::size_t>(mix.indices()[j])];
-      order = std::move(moved);
-      stack->add(std::move(mix));
-    }
+    if (k + 1 < o.couplings) stack.permute(o.permutation, rng);
   }
-  if (o.output_linear.size() > 0) {
-    if (o.output_linear.rows() != o.dim) {
-      throw shape_error("make_coupling_flow: output_linear is " + eigenflow::detail::format_shape(o.output_linear) +
-                        " for D = " + std::to_string(o.dim));
-    }
-    // The data's column order first (the permutations between couplings moved it), so that the
-    // layer starts as the whitening of the data's own columns.
-    std::vector<index_t> restore(order.size());
-    for (std::size_t j = 0; j < order.size(); ++j) restore[static_cast<std::size_t>(order[j])] = static_cast<index_t>(j);
-    if (!std::is_sorted(order.begin(), order.end())) stack->add(permutation<Scalar>(std::move(restore), "restore"));
-    stack->add(lu_linear<Scalar>::lower_triangular("output_linear", o.output_linear));
-  }
-  std::unique_ptr<distributions::distribution<Scalar>> base;
-  if (o.learnable_base) {
-    base = std::make_unique<distributions::diagonal_gaussian<Scalar>>("base", o.dim);
-  } else {
-    base = std::make_unique<distributions::standard_normal<Scalar>>(o.dim);
-  }
-  return flow<Scalar>(std::move(base), std::move(stack));
+  return std::move(stack).finish(o.output_linear, o.learnable_base, "make_coupling_flow");
 }
 
 /// RealNVP-style: affine couplings with MLP conditioners and reverse permutations.
