@@ -81,7 +81,7 @@ void training_step(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["allocs/step"] = double(allocations) / 5;
   state.SetLabel(std::string(model_names[id]) + (threads > 1 ? ", 2 threads" : ", serial"));
-  step_flops[state.name()] = flops;
+  step_flops["training_step/" + std::to_string(id) + "/" + std::to_string(threads)] = flops;
 }
 
 // Samples of MAF (each layer inverted in D passes) and IAF (one pass per layer), 10,000 at a time.
