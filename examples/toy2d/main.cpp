@@ -4,8 +4,8 @@
 //   toy2d [--model ffjord|cnf] [--data 8gaussians] [--iters 10000] [--solver dopri5|cash_karp54|rk4|euler]
 //         [--atol 1e-5] [--rtol 1e-5] [--steps N] [--grad adjoint|backprop] [--trace exact|hutchinson]
 //         [--kinetic W] [--jacobian W] [--out out/toy2d]
-//   toy2d --model coupling|residual|attention|spline [--iters 2000] [--batch 512] [--lr 1e-3] [--seed 1]
-//         [--bins 8] [--bound 5] (spline)
+//   toy2d --model coupling|residual|attention|spline|maf|nsf [--iters 2000] [--batch 512] [--lr 1e-3]
+//         [--seed 1] [--bins 8] [--bound 5] (spline, nsf)
 //   [--threads N]: each step's batch and each log_prob split across N threads (default: every core)
 //
 // Every iteration draws a fresh batch (the sets are infinite). Adam with global-norm clipping;
@@ -46,8 +46,8 @@ struct settings {
   index_t hidden = 128;
   double clip = 10.0;
   double scale_bound = 2.0;
-  index_t bins = 8;      // spline: bins of each rational-quadratic spline
-  double bound = 5.0;    // spline: the splines act on [-bound, bound]
+  index_t bins = 8;      // spline, nsf: bins of each rational-quadratic spline
+  double bound = 5.0;    // spline, nsf: the splines act on [-bound, bound]
   std::string schedule = "cosine";
   std::string activation = "tanh";
   index_t test_samples = 20000;
@@ -69,6 +69,7 @@ struct settings {
   double weight_decay = 0;
 
   bool continuous() const { return model == "cnf" || model == "ffjord"; }
+  bool autoregressive() const { return model == "maf" || model == "nsf"; }
 };
 
 /// A data set by name: FFJORD's eight, or "sklearn-moons" (make_moons with noise 0.05, not
@@ -109,6 +110,20 @@ any_model<float> coupling_model(const settings& s, random_engine& rng) {
                                         .scale_bound = s.scale_bound,
                                         .spline = {.bins = s.bins, .bound = s.bound}};
   return flows::make_coupling_flow<float>(options, rng);
+}
+
+// MAF or the autoregressive NSF: MADEs of the couplings' width and depth (masked MLPs, not
+// residual: the same network as the coupling conditioners), reverse permutations between layers.
+any_model<float> autoregressive_model(const settings& s, random_engine& rng) {
+  const flows::autoregressive_stack_options options{.dim = 2,
+                                                    .transforms = s.couplings,
+                                                    .hidden_width = s.hidden,
+                                                    .hidden_layers = 2,
+                                                    .residual = false,
+                                                    .hidden_activation = parse_activation(s.activation),
+                                                    .scale_bound = s.scale_bound,
+                                                    .spline = {.bins = s.bins, .bound = s.bound}};
+  return s.model == "nsf" ? flows::make_nsf<float>(options, rng) : flows::make_maf<float>(options, rng);
 }
 
 any_model<float> continuous_model(const settings& s, random_engine& rng) {
@@ -167,11 +182,14 @@ int run(const settings& s) {
   const data_source set{s.data};
   if (s.data != "sklearn-moons") data::parse_toy2d(s.data);  // an unknown name fails before training
   const train::schedule_kind schedule = train::parse_schedule_kind(s.schedule);  // an unknown name fails before training
-  if (!s.continuous() && s.model != "coupling" && s.model != "residual" && s.model != "attention" && s.model != "spline") {
-    throw value_error("unknown model '" + s.model + "' (known: coupling, residual, attention, spline, cnf, ffjord)");
+  if (!s.continuous() && !s.autoregressive() && s.model != "coupling" && s.model != "residual" &&
+      s.model != "attention" && s.model != "spline") {
+    throw value_error("unknown model '" + s.model + "' (known: coupling, residual, attention, spline, maf, nsf, cnf, ffjord)");
   }
   random_engine rng(s.seed);
-  any_model<float> model = s.continuous() ? continuous_model(s, rng) : coupling_model(s, rng);
+  any_model<float> model = s.continuous()       ? continuous_model(s, rng)
+                           : s.autoregressive() ? autoregressive_model(s, rng)
+                                                : coupling_model(s, rng);
   const nn::parameter_list<float> params = model.parameters();
   std::printf("toy2d: %s on %s, %ld parameters, %d iterations of batch %ld on %d thread%s\n", description_of(s, model).c_str(),
               s.data.c_str(), static_cast<long>(params.count()), s.iters, static_cast<long>(s.batch), s.threads,
@@ -238,7 +256,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a coupling or continuous flow on a 2-D toy data set; prints test_nll last."};
   app.add_option("--model", s.model,
                  "coupling (MLP conditioners), residual, attention (every third coupling; residual otherwise), "
-                 "spline (rational-quadratic spline couplings, MLP conditioners), "
+                 "spline (rational-quadratic spline couplings, MLP conditioners), maf (masked autoregressive), "
+                 "nsf (autoregressive rational-quadratic splines), "
                  "cnf (continuous, exact trace) or ffjord (continuous, Hutchinson trace)")
       ->capture_default_str();
   app.add_option("--data", s.data,
@@ -255,9 +274,9 @@ int main(int argc, char** argv) {
   app.add_option("--clip", s.clip, "global gradient-norm bound")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--scale-bound", s.scale_bound, "log-scale bound b: s = b tanh(s_raw / b)")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--bins", s.bins, "spline: bins of each rational-quadratic spline")->check(CLI::Range(2, 4096))
+  app.add_option("--bins", s.bins, "spline, nsf: bins of each rational-quadratic spline")->check(CLI::Range(2, 4096))
       ->capture_default_str();
-  app.add_option("--bound", s.bound, "spline: the splines act on [-B, B], the identity outside")
+  app.add_option("--bound", s.bound, "spline, nsf: the splines act on [-B, B], the identity outside")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--activation", s.activation, "conditioners' hidden activation: tanh, relu, elu, softplus, sigmoid")
       ->capture_default_str();
