@@ -24,8 +24,8 @@ struct train_settings {
   index_t hidden = 0;  // 0: the default for the table's size
   int layers = 0;      // 0: the default for the table's size
   int couplings = 0;   // 0: the default for the table's size
-  index_t bins = 8;      // spline kind: bins per spline
-  double bound = 4.0;    // spline kind: the splines' interval [-bound, bound], in standardized units
+  index_t bins = 8;      // spline and nsf kinds: bins per spline
+  double bound = 4.0;    // spline and nsf kinds: the splines' interval [-bound, bound], in standardized units
   double holdout = 0.1;
   double validation = 0.1;  // share of the training rows kept for model selection (0: none)
   long eval_every = 0;      // 0: about 20 evaluations per run

@@ -21,7 +21,7 @@ int run_info(const info_settings& s) {
   const auto& ckpt = loaded.checkpoint;
   std::printf("model: %s\n", checkpoint_path(s.model).c_str());
   std::string kind = r.kind;
-  if (r.kind == "spline") {
+  if (kind_has_splines(r.kind)) {
     char bound[32];
     std::snprintf(bound, sizeof bound, "%g", r.bound);
     kind += " (" + std::to_string(r.bins) + " bins on [-" + bound + ", " + bound + "])";

@@ -23,9 +23,9 @@ struct model_recipe {
   int couplings = 8;     // coupling layers (ignored by continuous flows)
   index_t hidden = 128;  // hidden width
   int layers = 2;        // hidden layers (MLP), residual blocks, or dynamics layers
-  index_t bins = 8;      // spline kind: bins of each rational-quadratic spline
-  double bound = 4.0;    // spline kind: the splines act on [-bound, bound] (standardized units)
-  /// Coupling kinds: a learnable linear layer after the last coupling, which holds the data's
+  index_t bins = 8;      // spline and nsf kinds: bins of each rational-quadratic spline
+  double bound = 4.0;    // spline and nsf kinds: the splines act on [-bound, bound] (standardized units)
+  /// Coupling and autoregressive kinds: a learnable linear layer after the last layer, which holds the data's
   /// correlation (the couplings then see standardized, not whitened, rows).
   bool output_linear = false;
   /// Where that layer starts (lower-triangular); empty: the identity, as when a checkpoint is
@@ -69,7 +69,19 @@ struct model_kind {
   any_model<Scalar> (*build)(const model_recipe&, random_engine&);
 };
 
+/// Whether a kind's layers are rational-quadratic splines, so that its recipe has bins and a
+/// bound (spec.bins and spec.bound in its checkpoint; other kinds' checkpoints have neither).
+inline bool kind_has_splines(std::string_view kind) { return kind == "spline" || kind == "nsf"; }
+
 namespace detail {
+
+/// Values a layer's network emits per data column, as check_recipe_sizes counts them: 3K − 1 for a
+/// spline (K widths, K heights, K − 1 inner derivatives), 2 for MAF's shift and log-scale, none
+/// for the affine coupling and continuous kinds (whose outputs were never counted).
+inline double outputs_per_column(const model_recipe& r) {
+  if (kind_has_splines(r.kind)) return 3.0 * static_cast<double>(r.bins) - 1.0;
+  return r.kind == "maf" ? 2.0 : 0.0;
+}
 
 /// Throws unless the recipe's sizes are positive and its model fits in this machine's memory.
 /// The bound counts only the square hidden-to-hidden weights and those that meet the data
@@ -81,8 +93,7 @@ inline void check_recipe_sizes(const model_recipe& r, bool continuous) {
   const double blocks = continuous ? 1.0 : static_cast<double>(r.couplings);
   const auto h = static_cast<double>(r.hidden);
   const double inputs = static_cast<double>(r.dim) + static_cast<double>(std::max<index_t>(r.classes, 0));
-  // A spline coupling's conditioner emits 3K − 1 values per transformed column.
-  const double outputs = r.kind == "spline" ? static_cast<double>(r.dim) * 3.0 * static_cast<double>(r.bins) : 0.0;
+  const double outputs = static_cast<double>(r.dim) * outputs_per_column(r);
   const double weights = blocks * (h * (inputs + outputs) + static_cast<double>(r.layers - 1) * h * h);
   require_memory(4.0 * sizeof(Scalar) * weights,
                  "a " + r.kind + " model of " + std::to_string(r.dim) + " columns" +
@@ -92,10 +103,20 @@ inline void check_recipe_sizes(const model_recipe& r, bool continuous) {
                      " (its parameters, gradients and optimizer state)");
 }
 
+/// Where the learnable linear layer after a stack's last layer starts: none (empty) unless the
+/// recipe asks for one; then r.output_start, or the identity when reading a checkpoint back.
+inline matrix<double> output_linear_of(const model_recipe& r) {
+  if (!r.output_linear) return {};
+  return r.output_start.size() > 0 ? r.output_start : matrix<double>::Identity(r.dim, r.dim);
+}
+
+inline flows::rational_quadratic_options spline_of(const model_recipe& r) { return {.bins = r.bins, .bound = r.bound}; }
+
 inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engine& rng) {
   check_recipe_sizes(r, false);
   if (r.dim < 2) {
-    throw value_error("a coupling flow needs at least 2 data columns, the data have 1 (use --model cnf or ffjord)");
+    throw value_error(
+        "a coupling flow needs at least 2 data columns, the data have 1 (use --model maf, nsf, cnf or ffjord)");
   }
   const bool spline = r.kind == "spline";
   const flows::coupling_stack_options options{.dim = r.dim,
@@ -105,12 +126,29 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
                                               .hidden_layers = r.layers,
                                               .transform = spline ? flows::coupling_transform::spline
                                                                   : flows::coupling_transform::affine,
-                                              .spline = {.bins = r.bins, .bound = r.bound},
+                                              .spline = spline_of(r),
                                               .condition = {.classes = r.classes},
-                                              .output_linear = !r.output_linear            ? matrix<double>()
-                                                               : r.output_start.size() > 0 ? r.output_start
-                                                                                           : matrix<double>::Identity(r.dim, r.dim)};
+                                              .output_linear = output_linear_of(r)};
   return flows::make_coupling_flow<Scalar>(options, rng);  // its couplings start as the identity
+}
+
+/// maf (affine) or nsf (rational-quadratic spline) autoregressive layers on residual MADEs, as
+/// nflows' defaults: one feature at a time, so one data column is enough. Reverse permutations
+/// between the layers: with them a checkpoint's architecture depends on the recipe alone.
+inline any_model<Scalar> build_autoregressive_flow(const model_recipe& r, random_engine& rng) {
+  check_recipe_sizes(r, false);
+  const flows::autoregressive_stack_options options{.dim = r.dim,
+                                                    .transforms = r.couplings,
+                                                    .hidden_width = r.hidden,
+                                                    .hidden_layers = r.layers,
+                                                    .residual = true,
+                                                    .hidden_activation = activation::relu,
+                                                    .permutation = flows::permutation_kind::reverse,
+                                                    .spline = spline_of(r),
+                                                    .condition = {.classes = r.classes},
+                                                    .output_linear = output_linear_of(r)};
+  // Their MADEs' output layers start at zero: the layers start as the identity.
+  return r.kind == "nsf" ? flows::make_nsf<Scalar>(options, rng) : flows::make_maf<Scalar>(options, rng);
 }
 
 inline any_model<Scalar> build_continuous_flow(const model_recipe& r, random_engine& rng) {
@@ -130,17 +168,27 @@ inline constexpr sizing_rule continuous_sizing{4, 64, 256, 3, 128, 10, 500, 2000
 
 }  // namespace detail
 
-inline const std::array<model_kind, 6> model_kinds{{
+inline const std::array<model_kind, 8> model_kinds{{
     {"coupling", "affine couplings, MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
     {"spline", "rational-quadratic spline couplings (--bins, --bound), MLP conditioners", false, detail::coupling_sizing,
      detail::build_coupling_flow},
     {"residual", "affine couplings, residual-MLP conditioners", false, detail::coupling_sizing, detail::build_coupling_flow},
     {"attention", "affine couplings, self-attention conditioners", false, detail::coupling_sizing,
      detail::build_coupling_flow},
+    {"maf", "masked autoregressive flow: affine autoregressive layers, residual MADEs", false, detail::coupling_sizing,
+     detail::build_autoregressive_flow},
+    {"nsf", "neural spline flow: rational-quadratic autoregressive layers (--bins, --bound), residual MADEs", false,
+     detail::coupling_sizing, detail::build_autoregressive_flow},
     {"cnf", "continuous flow, exact trace", true, detail::continuous_sizing, detail::build_continuous_flow},
     {"ffjord", "continuous flow, Hutchinson trace as in FFJORD", true, detail::continuous_sizing,
      detail::build_continuous_flow},
 }};
+
+/// What a discrete kind's recipe.couplings counts, as `train` names it: "couplings", or
+/// "autoregressive layers" for maf and nsf.
+inline std::string stacked_layers(const model_kind& kind) {
+  return kind.build == detail::build_autoregressive_flow ? "autoregressive layers" : "couplings";
+}
 
 /// The defaults of `kind` for a table of `rows` training rows and `columns` columns.
 /// Width grows with the columns but stays below an eighth of the rows (a network much larger

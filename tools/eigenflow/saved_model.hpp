@@ -210,7 +210,7 @@ inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
                                   {"spec.hidden", std::to_string(r.hidden)},
                                   {"spec.layers", std::to_string(r.layers)},
                                   {"spec.output_linear", r.output_linear ? "yes" : "no"}};
-  if (r.kind == "spline") {  // only the spline kind has them, so other kinds' checkpoints stay as they were
+  if (kind_has_splines(r.kind)) {  // only spline kinds have them, so other kinds' checkpoints stay as they were
     meta.emplace_back("spec.bins", std::to_string(r.bins));
     char bound[32];  // the shortest text that reads back to the same double
     meta.emplace_back("spec.bound", std::string(bound, std::to_chars(bound, bound + sizeof bound, r.bound).ptr));
@@ -318,7 +318,7 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.hidden = number("spec.hidden");
   r.layers = static_cast<int>(number("spec.layers"));
   r.output_linear = io::find_metadata(ckpt, "spec.output_linear") == "yes";  // older checkpoints: none
-  if (r.kind == "spline") {
+  if (kind_has_splines(r.kind)) {
     r.bins = number("spec.bins");
     r.bound = parse_metadata<double>(io::metadata_value(ckpt, "spec.bound"), "spec.bound", file);
   }

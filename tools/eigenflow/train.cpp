@@ -142,7 +142,7 @@ void handle_constant_columns(const std::string& file, const table<Scalar>& data,
 }
 
 /// Sets `layout` to how `kind` sees the data of the fitted `gaussian`. Continuous kinds see
-/// whitened rows. Coupling kinds see standardized ones (the data's own axes, where a bounded or
+/// whitened rows. Coupling and autoregressive kinds see standardized ones (the data's own axes, where a bounded or
 /// discrete column stays one column; per class, each class's mean and scales) and hold the
 /// correlation, which the classes share, in their last layer: returns where that layer starts, the
 /// correlation's inverse Cholesky factor (empty for continuous kinds). Either way a model that is
@@ -208,7 +208,7 @@ std::pair<data::class_covariance, std::string> choose_gaussian(const train::data
                     scores + ")"};
 }
 
-/// Sets a coupling model's last layer to `w`, as the builder starts it (model_recipe::output_start).
+/// Sets a coupling or autoregressive model's last layer to `w`, as the builder starts it (model_recipe::output_start).
 void set_output_linear(saved_model& model, const matrix<double>& w) {
   auto start = flows::lu_linear<Scalar>::lower_triangular("output_linear", w);
   const nn::parameter_list<Scalar> values = start.parameters();
@@ -281,11 +281,11 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   cmd->add_option("--hidden", s.hidden, "hidden width" + sized)->transform(whole_number(1));
   cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
       ->transform(whole_number(1, most_int));
-  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds)" + sized)->transform(whole_number(1, most_int));
-  cmd->add_option("--bins", s.bins, "spline kind: bins of each rational-quadratic spline")
+  cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds), autoregressive layers (maf, nsf)" + sized)->transform(whole_number(1, most_int));
+  cmd->add_option("--bins", s.bins, "spline and nsf kinds: bins of each rational-quadratic spline")
       ->transform(whole_number(2, 4096))->capture_default_str();
   cmd->add_option("--bound", s.bound,
-                  "spline kind: the splines act on [-B, B] of the standardized columns, the identity outside")
+                  "spline and nsf kinds: the splines act on [-B, B] of the standardized columns, the identity outside")
       ->transform(finite_number(0, false))->capture_default_str();
   cmd->add_option("--holdout", s.holdout, "fraction of rows held out for test_nll")
       ->transform(finite_number(0, false, 1, false))->capture_default_str();
@@ -397,7 +397,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
               static_cast<long>(validating));
   std::printf("hidden %ld x %d%s, batch %ld, %ld iterations, learning rate %g, weight decay %g\n",
               static_cast<long>(recipe.hidden), recipe.layers,
-              kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " couplings").c_str(),
+              kind.continuous ? "" : (", " + std::to_string(recipe.couplings) + " " + stacked_layers(kind)).c_str(),
               static_cast<long>(options.batch), options.iterations, options.learning_rate, options.weight_decay);
   if (!gaussian_choice.empty()) std::printf("%s\n", gaussian_choice.c_str());
   if (kind.name == "cnf" && recipe.dim > 10) {
