@@ -2,6 +2,7 @@
 // the dequantized 8x8 digits, used both as a density model and as a Bayes classifier.
 //
 //   digits_conditional [--iters N] [--batch B] [--lr R] [--couplings K] [--hidden H] [--seed S]
+//                      [--transform affine|spline] [--bins K] [--bound B]
 //                      [--data digits.csv] [--out DIR] [--progress auto|bar|lines|quiet]
 //
 // Trains on 90% of the train split with fresh dequantization noise per batch (train::fit's
@@ -33,6 +34,9 @@ struct settings : common_settings {
   index_t layers = 0;
   std::string kind;
   std::string permutation;
+  std::string transform;  // affine or spline couplings
+  index_t bins = 0;       // spline: bins of each rational-quadratic spline
+  double bound = 0;       // spline: the splines act on [-bound, bound] of the standardized pixels
   double scale_bound = 0;
   double weight_decay = 0;
   int samples_per_class = 10;
@@ -54,6 +58,9 @@ settings defaults() {
   s.layers = 2;
   s.kind = "mlp";
   s.permutation = "random";
+  s.transform = "affine";
+  s.bins = 8;
+  s.bound = 4;
   s.scale_bound = 2.0;
   s.weight_decay = 2;
   s.threads = 1;  // batches of 64 gain nothing from a second thread (measured), and one keeps runs machine-independent
@@ -106,6 +113,9 @@ int run(const settings& s) {
   if (s.permutation != "random" && s.permutation != "reverse") {
     throw value_error("unknown permutation '" + s.permutation + "' (known: random, reverse)");
   }
+  if (s.transform != "affine" && s.transform != "spline") {
+    throw value_error("unknown transform '" + s.transform + "' (known: affine, spline)");
+  }
   const digits_data d = load(s.data, s.validation_fraction);
   random_engine rng(s.seed);
   flows::flow<float> model = flows::make_coupling_flow<float>(
@@ -114,13 +124,15 @@ int run(const settings& s) {
        .kind = flows::parse_coupling_kind(s.kind),
        .hidden_width = s.hidden,
        .hidden_layers = s.layers,
+       .transform = s.transform == "spline" ? flows::coupling_transform::spline : flows::coupling_transform::affine,
        .scale_bound = s.scale_bound,
+       .spline = {.bins = s.bins, .bound = s.bound},
        .permutation = s.permutation == "random" ? flows::permutation_kind::random : flows::permutation_kind::reverse,
        .condition = {.classes = data::digits_classes}},
       rng);
-  std::printf("digits_conditional: %d %s couplings (hidden %ld x %ld, %s permutations), %ld parameters; "
+  std::printf("digits_conditional: %d %s %s couplings (hidden %ld x %ld, %s permutations), %ld parameters; "
               "%ld training / %ld validation / %ld test rows; %d thread%s\n",
-              s.couplings, s.kind.c_str(), static_cast<long>(s.layers), static_cast<long>(s.hidden),
+              s.couplings, s.transform.c_str(), s.kind.c_str(), static_cast<long>(s.layers), static_cast<long>(s.hidden),
               s.permutation.c_str(), static_cast<long>(model.parameters().count()), static_cast<long>(d.train.rows()),
               static_cast<long>(d.validation.rows()), static_cast<long>(d.test.pixels.rows()), s.threads,
               s.threads == 1 ? "" : "s");
@@ -179,6 +191,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--kind", s.kind, "conditioner: mlp, residual or attention")->capture_default_str();
   app.add_option("--permutation", s.permutation, "between couplings: random or reverse")->capture_default_str();
+  app.add_option("--transform", s.transform, "couplings: affine or spline (rational-quadratic)")->capture_default_str();
+  app.add_option("--bins", s.bins, "spline: bins of each rational-quadratic spline")->check(CLI::Range(2, 4096))
+      ->capture_default_str();
+  app.add_option("--bound", s.bound, "spline: the splines act on [-B, B] of the standardized pixels")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--scale-bound", s.scale_bound, "log-scale bound b: s = b tanh(s_raw / b)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--weight-decay", s.weight_decay, "AdamW (decoupled) weight decay")->check(CLI::NonNegativeNumber)
