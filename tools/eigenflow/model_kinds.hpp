@@ -133,8 +133,11 @@ inline any_model<Scalar> build_coupling_flow(const model_recipe& r, random_engin
 }
 
 /// maf (affine) or nsf (rational-quadratic spline) autoregressive layers on residual MADEs, as
-/// nflows' defaults: one feature at a time, so one data column is enough. Reverse permutations
-/// between the layers: with them a checkpoint's architecture depends on the recipe alone.
+/// nflows' defaults: one feature at a time, so one data column is enough. tanh, not nflows' relu,
+/// as the coupling kinds: on diabetes, wine and breast_cancer (3 seeds each) it gave the lower
+/// held-out NLL for maf on all three and for nsf on breast_cancer (by about a nat), relu for nsf
+/// by under 0.2 nats elsewhere. Reverse permutations between the layers: with them a
+/// checkpoint's architecture depends on the recipe alone, not on the rng.
 inline any_model<Scalar> build_autoregressive_flow(const model_recipe& r, random_engine& rng) {
   check_recipe_sizes(r, false);
   const flows::autoregressive_stack_options options{.dim = r.dim,
@@ -142,7 +145,7 @@ inline any_model<Scalar> build_autoregressive_flow(const model_recipe& r, random
                                                     .hidden_width = r.hidden,
                                                     .hidden_layers = r.layers,
                                                     .residual = true,
-                                                    .hidden_activation = activation::relu,
+                                                    .hidden_activation = activation::tanh,
                                                     .permutation = flows::permutation_kind::reverse,
                                                     .spline = spline_of(r),
                                                     .condition = {.classes = r.classes},
