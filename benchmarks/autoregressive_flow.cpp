@@ -20,6 +20,7 @@
 
 #include "eigenflow/eigenflow.hpp"
 #include "support/heap_counter.hpp"
+#include "support/same_run.hpp"
 
 namespace {
 
@@ -96,31 +97,12 @@ void sample_throughput(benchmark::State& state) {
   state.SetLabel(model_names[id]);
 }
 
-void large_product(benchmark::State& state) {
-  const index_t n = 1024;
-  random_engine rng(4);
-  const matrix<float> a = normal_matrix<float>(n, n, rng), b = normal_matrix<float>(n, n, rng);
-  matrix<float> c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
-class summary_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Iteration) seconds_[run.benchmark_name()] = run.GetAdjustedRealTime() * 1e-3;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  void Finalize() override {
+class summary_reporter : public bench::same_run_reporter {
+ public:  void Finalize() override {
     ConsoleReporter::Finalize();
-    const auto product = seconds_.find("large_product");
+    const auto product = seconds_.find("bench::large_product");
     if (product == seconds_.end()) return;
-    const double peak = 2.0 * 1024 * 1024 * 1024 / product->second * 1e-9;
+    const double peak = bench::large_product_gflops(product->second);
     std::printf("\nlarge float product 1024^3 (same run): %.1f GFLOP/s\n", peak);
     const double nflows_ms[] = {18.7, 50.2};
     for (int id : {maf, nsf}) {
@@ -141,13 +123,11 @@ class summary_reporter : public benchmark::ConsoleReporter {
     }
   }
 
- private:
-  std::map<std::string, double> seconds_;
 };
 
 }  // namespace
 
-BENCHMARK(large_product)->Unit(benchmark::kMillisecond);
+BENCHMARK(bench::large_product)->Unit(benchmark::kMillisecond);
 BENCHMARK(training_step)->Args({maf, 1})->Args({maf, 2})->Args({nsf, 1})->Args({nsf, 2})->Unit(benchmark::kMillisecond);
 BENCHMARK(sample_throughput)->Arg(maf)->Arg(iaf)->Unit(benchmark::kMillisecond);
 

@@ -15,6 +15,7 @@
 
 #include "eigenflow/eigenflow.hpp"
 #include "support/heap_counter.hpp"
+#include "support/same_run.hpp"
 
 namespace {
 
@@ -88,30 +89,10 @@ void sample_throughput(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void large_product(benchmark::State& state) {
-  const index_t n = 1024;
-  random_engine rng(4);
-  const matrix<float> a = normal_matrix<float>(n, n, rng), b = normal_matrix<float>(n, n, rng);
-  matrix<float> c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
-class summary_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration) continue;
-      seconds_[run.benchmark_name()] = run.GetAdjustedRealTime() * 1e-3;  // reported in ms
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  void Finalize() override {
+class summary_reporter : public bench::same_run_reporter {
+ public:  void Finalize() override {
     ConsoleReporter::Finalize();
-    const double peak = 2.0 * 1024 * 1024 * 1024 / seconds_["large_product"] * 1e-9;
+    const double peak = bench::large_product_gflops(seconds_["bench::large_product"]);
     std::printf("\nlarge float product 1024^3 (same run): %.1f GFLOP/s\n", peak);
     for (int dim : {2, 64}) {
       const std::string name = "training_step/" + std::to_string(dim);
@@ -129,13 +110,11 @@ class summary_reporter : public benchmark::ConsoleReporter {
     }
   }
 
- private:
-  std::map<std::string, double> seconds_;
 };
 
 }  // namespace
 
-BENCHMARK(large_product)->Unit(benchmark::kMillisecond);
+BENCHMARK(bench::large_product)->Unit(benchmark::kMillisecond);
 BENCHMARK(training_step)->Arg(2)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(log_prob_throughput)->Arg(2)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(sample_throughput)->Arg(2)->Arg(64)->Unit(benchmark::kMillisecond);

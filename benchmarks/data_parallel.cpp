@@ -27,6 +27,7 @@
 
 #include "eigenflow/eigenflow.hpp"
 #include "parallel_workloads.hpp"
+#include "support/same_run.hpp"
 
 namespace {
 
@@ -86,15 +87,8 @@ BENCHMARK(coupling_step)->ArgName("threads")->Arg(0)->Arg(2)->Unit(benchmark::kM
 BENCHMARK(ffjord_step)->ArgName("threads")->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 /// The console output, then steps per second, speedup over serial and efficiency per model.
-class speedup_reporter : public benchmark::ConsoleReporter {
+class speedup_reporter : public bench::same_run_reporter {
  public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Iteration) seconds_[run.benchmark_name()] = run.GetAdjustedRealTime() * 1e-3;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-
   void Finalize() override {
     ConsoleReporter::Finalize();
     std::printf("\n%-26s %12s %10s %11s\n", "step, batch 512", "steps/s", "speedup", "efficiency");
@@ -112,8 +106,6 @@ class speedup_reporter : public benchmark::ConsoleReporter {
     }
   }
 
- private:
-  std::map<std::string, double> seconds_;  // per step
 };
 
 }  // namespace

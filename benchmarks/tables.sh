@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cli=build/release/tools/eigenflow
 [[ -x "$cli" ]] || { echo "build the release preset first (scripts/dev.sh test)" >&2; exit 1; }
-kinds=${KINDS:-"coupling spline residual attention ffjord"}
+kinds=${KINDS:-"coupling spline maf nsf residual attention ffjord"}
 tables=("$@")
 ((${#tables[@]})) || tables=(build/tables/*.csv)
 out=$(mktemp -d)
