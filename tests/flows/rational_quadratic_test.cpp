@@ -263,3 +263,60 @@ TEST_CASE("rational-quadratic spline: bad options and shapes are named", "[flows
                                                  p.derivatives, good),
                       Contains("rational_quadratic_inverse: x is 3x2, expected one column"));
 }
+
+TEST_CASE("rational-quadratic spline: the fused kernel equals the composed ops, in value and gradient",
+          "[flows][spline]") {
+  // Points a quarter, half and three quarters into every bin, ±B and the tails, at moderate and
+  // extreme parameters: every bin (the end bins, whose outer derivative is the constant 1,
+  // included) in both directions. Not the interior knots: there the log-derivative's gradient
+  // jumps (the spline is C¹, not C²), and an ulp of difference in the knots (std::exp in the
+  // kernel, Eigen's vectorized exp in the ops) picks the other side's one-sided value.
+  for (const double spread : {1.5, 6.0}) {
+    const rational_quadratic_options o{.bins = 5, .bound = 2.5};
+    const spline_parameters base(6, 5, spread, 40);
+    const matrix<double> knots = x_knots(base, o);
+    std::vector<double> xs;
+    std::vector<index_t> owner;
+    for (index_t r = 0; r < knots.rows(); ++r) {
+      std::vector<double> here = {-o.bound, o.bound, -o.bound - 1e-9, o.bound + 1e-9, -5 * o.bound, 3 * o.bound};
+      for (index_t k = 0; k + 1 < knots.cols(); ++k) {
+        for (const double f : {0.25, 0.5, 0.75}) here.push_back((1 - f) * knots(r, k) + f * knots(r, k + 1));
+      }
+      for (double v : here) {
+        xs.push_back(v);
+        owner.push_back(r);
+      }
+    }
+    test_points t{Eigen::Map<const matrix<double>>(xs.data(), static_cast<index_t>(xs.size()), 1), base};
+    t.p.widths = gather_rows(base.widths, std::span<const index_t>(owner));
+    t.p.heights = gather_rows(base.heights, std::span<const index_t>(owner));
+    t.p.derivatives = gather_rows(base.derivatives, std::span<const index_t>(owner));
+    const matrix<double> weights = uniform(t.x.rows(), 2, -1, 1, 41);
+    for (const bool inverse : {false, true}) {
+      INFO((inverse ? "inverse" : "forward") << ", parameters in ±" << spread);
+      tape<double> tp;
+      const var<double> x = tp.variable(t.x), w = tp.variable(t.p.widths), h = tp.variable(t.p.heights),
+                        d = tp.variable(t.p.derivatives);
+      const auto loss_of = [&](const transformed<var<double>>& r) {
+        return sum(add(mul(r.value, tp.constant(weights.col(0))), mul(r.log_det, tp.constant(weights.col(1)))));
+      };
+      const transformed<var<double>> fused = inverse ? rational_quadratic_inverse(x, w, h, d, o)
+                                                     : rational_quadratic_forward(x, w, h, d, o);
+      const transformed<var<double>> composed =
+          eigenflow::detail::rational_quadratic_composed(x, w, h, d, o, inverse);
+      CHECK((fused.value.value() - composed.value.value()).cwiseAbs().maxCoeff() <= 1e-13);
+      CHECK((fused.log_det.value() - composed.log_det.value()).cwiseAbs().maxCoeff() <= 1e-10);
+      const auto gradients = [&](const var<double>& loss) {
+        tp.zero_adjoints();
+        tp.backward(loss);
+        return std::vector<matrix<double>>{x.adjoint(), w.adjoint(), h.adjoint(), d.adjoint()};
+      };
+      const std::vector<matrix<double>> g_fused = gradients(loss_of(fused)), g_composed = gradients(loss_of(composed));
+      for (std::size_t i = 0; i < g_fused.size(); ++i) {
+        INFO("operand " << i);
+        const double scale = std::max(1.0, g_composed[i].cwiseAbs().maxCoeff());
+        CHECK((g_fused[i] - g_composed[i]).cwiseAbs().maxCoeff() <= 1e-10 * scale);
+      }
+    }
+  }
+}

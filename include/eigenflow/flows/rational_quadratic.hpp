@@ -23,6 +23,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
@@ -35,6 +36,7 @@
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/density/transformed.hpp"
 #include "eigenflow/error.hpp"
+#include "eigenflow/flows/rational_quadratic_kernel.hpp"
 
 namespace eigenflow::flows {
 
@@ -164,14 +166,13 @@ Value spline_log_derivative(const spline_bin<Value>& b, const bin_position<Value
   return sub(log(numerator), scale(log(p.denominator), 2));
 }
 
+/// The spline composed of tape ops: what duals run (each op has its tangent rule), and the
+/// reference the fused kernel (rational_quadratic_kernel.hpp) is tested against. Checks nothing.
 template <class Value>
-transformed<Value> rational_quadratic(const Value& in, const Value& widths, const Value& heights,
-                                      const Value& derivatives, const flows::rational_quadratic_options& options,
-                                      bool inverse) {
+transformed<Value> rational_quadratic_composed(const Value& in, const Value& widths, const Value& heights,
+                                               const Value& derivatives, const flows::rational_quadratic_options& options,
+                                               bool inverse) {
   using Scalar = scalar_of<Value>;
-  options.validate();
-  check_spline_shapes(inverse ? "rational_quadratic_inverse" : "rational_quadratic_forward", in, widths, heights,
-                      derivatives, options);
   const index_t k = options.bins;
   const auto bound = static_cast<Scalar>(options.bound);
   const spline_axis<Value> xs = make_spline_axis(widths, options.min_bin_width, options.bound);
@@ -212,6 +213,22 @@ transformed<Value> rational_quadratic(const Value& in, const Value& widths, cons
                           where(b_nonnegative, sub(neg(qb), root), scale(qa, 2)));
   const Value out = add(mul(theta, b.width), b.x_left);
   return {where(inside, out, in), where(inside, neg(spline_log_derivative(b, position_in_bin(b, curvature, theta))), zero)};
+}
+
+template <class Value>
+transformed<Value> rational_quadratic(const Value& in, const Value& widths, const Value& heights,
+                                      const Value& derivatives, const flows::rational_quadratic_options& options,
+                                      bool inverse) {
+  options.validate();
+  check_spline_shapes(inverse ? "rational_quadratic_inverse" : "rational_quadratic_forward", in, widths, heights,
+                      derivatives, options);
+  if constexpr (std::is_same_v<Value, dual<scalar_of<Value>>>) {
+    return rational_quadratic_composed(in, widths, heights, derivatives, options, inverse);
+  } else {  // plain and tape: one fused kernel
+    return rational_quadratic_fused(in, widths, heights, derivatives,
+                                    {options.bound, options.min_bin_width, options.min_bin_height, options.min_derivative},
+                                    inverse);
+  }
 }
 
 }  // namespace eigenflow::detail
