@@ -38,10 +38,161 @@ struct spline_constants {
   double bound, min_bin_width, min_bin_height, min_derivative;
 };
 
-/// One row's spline, built from its unconstrained parameters, and its evaluation and partials.
+// The spline of every row at once: the softmaxes, logs and softplus run as Eigen array
+// expressions over all rows (vectorized), and only the bin search's gathers and the adjoints'
+// scatters go row by row. All storage is a per-thread workspace that grows once, so a spline
+// in steady state allocates nothing.
 template <class Scalar>
-class rational_quadratic_row {
+class rational_quadratic_batch {
  public:
+  using column = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+  using table = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+  using bins_type = Eigen::Map<Eigen::Array<index_t, Eigen::Dynamic, 1>>;
+
+  /// The constants of pack() for R rows of K bins: the splines of `widths`, `heights` and
+  /// `derivatives` (R×K, R×K, R×(K−1), column-major) evaluated at v (R), forward or inverse.
+  template <class In, class Params>
+  rational_quadratic_batch(const Scalar* constants, const In& v, const Params& widths, const Params& heights,
+                           const Params& derivatives, bool inverse)
+      : rows_(v.rows()), k_(widths.cols()), inverse_(inverse), bound_(constants[0]), min_derivative_(constants[3]),
+        shift_(static_cast<Scalar>(std::log(std::expm1(1 - static_cast<double>(constants[3]))))),
+        store_(workspace(rows_, k_)),
+        bins_(bin_workspace(rows_), rows_),
+        px_(take(k_), rows_, k_), sx_(take(k_), rows_, k_), xk_(take(k_ + 1), rows_, k_ + 1),
+        py_(take(k_), rows_, k_), sy_(take(k_), rows_, k_), yk_(take(k_ + 1), rows_, k_ + 1),
+        in_(take(1), rows_), inside_(take(1), rows_), safe_(take(1), rows_),
+        x_left_(take(1), rows_), x_right_(take(1), rows_), width_(take(1), rows_), y_left_(take(1), rows_),
+        y_right_(take(1), rows_), height_(take(1), rows_),
+        u_left_(take(1), rows_), u_right_(take(1), rows_), d0_(take(1), rows_), d1_(take(1), rows_),
+        theta_(take(1), rows_), value_(take(1), rows_), log_derivative_(take(1), rows_) {
+    const auto kk = static_cast<Scalar>(k_);
+    width_scale_ = 2 * bound_ * (1 - kk * constants[1]);
+    height_scale_ = 2 * bound_ * (1 - kk * constants[2]);
+    for (index_t r = 0; r < rows_; ++r) in_(r) = v(r, 0);
+    inside_ = (in_ >= -bound_ && in_ <= bound_).template cast<Scalar>();
+    safe_ = inside_ * in_;  // outside rows evaluate the spline at 0 (finite) and drop the result
+    axis(widths, 2 * bound_ * constants[1], width_scale_, px_, sx_, xk_);
+    axis(heights, 2 * bound_ * constants[2], height_scale_, py_, sy_, yk_);
+    // The bin: how many interior knots are ≤ the value (searchsorted_rows' rule).
+    const table& knots = inverse ? yk_ : xk_;
+    bins_.setZero();
+    for (index_t j = 1; j < k_; ++j) bins_ += (knots.col(j) <= safe_).template cast<index_t>();
+    for (index_t r = 0; r < rows_; ++r) {
+      const index_t b = bins_(r);
+      x_left_(r) = xk_(r, b);
+      x_right_(r) = xk_(r, b + 1);
+      width_(r) = sx_(r, b);
+      y_left_(r) = yk_(r, b);
+      y_right_(r) = yk_(r, b + 1);
+      height_(r) = sy_(r, b);
+      u_left_(r) = b >= 1 ? derivatives(r, b - 1) : Scalar(0);
+      u_right_(r) = b + 1 <= k_ - 1 ? derivatives(r, b) : Scalar(0);
+    }
+    // δ_b and δ_{b+1}: 1 at the ends (the tails' slope), m + softplus(u + shift) inside.
+    d0_ = (bins_ >= 1).select(min_derivative_ + softplus(u_left_ + shift_), Scalar(1));
+    d1_ = (bins_ + 1 <= k_ - 1).select(min_derivative_ + softplus(u_right_ + shift_), Scalar(1));
+    if (inverse) {
+      // The root in [0, 1] of aθ² + bθ + c = 0 (rational_quadratic.hpp explains the two forms).
+      const auto slope = height_ / width_;
+      const auto offset = safe_ - y_left_;
+      const auto curvature = d1_ + d0_ - 2 * slope;
+      const auto qa = height_ * (slope - d0_) + offset * curvature;
+      const auto qb = height_ * d0_ - offset * curvature;
+      const auto qc = -slope * offset;
+      const auto root = (qb * qb - 4 * qa * qc).max(Scalar(0)).sqrt();
+      theta_ = (qb >= 0).select(2 * qc / (-qb - root), (-qb + root) / (2 * qa));
+    } else {
+      theta_ = (safe_ - x_left_) / width_;
+    }
+    const auto slope = height_ / width_;
+    const auto spread = theta_ * (1 - theta_);
+    const auto denominator = slope + (d1_ + d0_ - 2 * slope) * spread;
+    const auto m = d1_ * theta_.square() + 2 * slope * spread + d0_ * (1 - theta_).square();
+    log_derivative_ = (slope.square() * m).log() - 2 * denominator.log();
+    if (inverse) {
+      // From the nearer knot, so that θ = 1 lands on the right knot exactly, not an ulp past it
+      // (x_l + w rounds differently from the running sum that made the knot).
+      value_ = inside_ * (theta_ < Scalar(0.5)).select(x_left_ + theta_ * width_, x_right_ - (1 - theta_) * width_) +
+               (1 - inside_) * in_;
+      log_derivative_ = -inside_ * log_derivative_;
+    } else {
+      // y_l + h·N/den, or from the right knot: y_r − h·(den − N)/den with den − N = (1−θ)(s + (δ₁ − s)θ).
+      value_ = inside_ * (theta_ < Scalar(0.5))
+                             .select(y_left_ + height_ * (slope * theta_.square() + d0_ * spread) / denominator,
+                                     y_right_ - height_ * (1 - theta_) * (slope + (d1_ - slope) * theta_) / denominator) +
+               (1 - inside_) * in_;
+      log_derivative_ = inside_ * log_derivative_;
+    }
+  }
+
+  /// The result: the spline's value and log-derivative per row.
+  const column& value() const { return value_; }
+  /// log dy/dx forward, log dx/dy inverse (0 outside [−B, B]).
+  const column& log_derivative() const { return log_derivative_; }
+
+  /// Adds the adjoints of v and of the parameters (each null when not wanted; R×K, R×K,
+  /// R×(K−1), column-major) given the adjoints of value() and log_derivative().
+  template <class Bar>
+  void backward(const Bar& value_bar, const Bar& log_bar, Scalar* v_bar, Scalar* widths_bar, Scalar* heights_bar,
+                Scalar* derivatives_bar) {
+    // Reuse the workspace of quantities no longer needed: the value and log-derivative.
+    column a(value_.data(), rows_), l(log_derivative_.data(), rows_);
+    a = inside_ * value_bar.array();
+    l = inside_ * log_bar.array();
+    const auto slope = height_ / width_;
+    const auto t2 = theta_.square();
+    const auto om = 1 - theta_;
+    const auto dsp = 1 - 2 * theta_;
+    const auto spread = theta_ * om;
+    const auto curvature = d1_ + d0_ - 2 * slope;
+    const auto den = slope + curvature * spread;
+    const auto n = slope * t2 + d0_ * spread;
+    const auto m = d1_ * t2 + 2 * slope * spread + d0_ * om.square();
+    // ∂y and ∂ℓ in θ and s (θ and s held apart): y_θ = y_x·w, and the rest below.
+    column y_theta(take_again(0), rows_), l_theta(take_again(1), rows_), y_s(take_again(2), rows_), l_s(take_again(3), rows_);
+    y_theta = height_ * ((2 * slope * theta_ + d0_ * dsp) * den - n * curvature * dsp) / den.square();
+    l_theta = 2 * (d1_ * theta_ + slope * dsp - d0_ * om) / m - 2 * curvature * dsp / den;
+    y_s = height_ * (t2 * den - n * (1 - 2 * spread)) / den.square();
+    l_s = 2 / slope + 2 * spread / m - 2 * (1 - 2 * spread) / den;
+    if (inverse_) {
+      // g = (x̄ − ℓ̄·ℓ_x)/y_x is v's adjoint; the parameters take the forward partials with
+      // weights (−g, −ℓ̄). Here ℓ̄ is the inverse log-derivative's (minus the forward one's).
+      column g(take_again(4), rows_);
+      g = (a - l * l_theta / width_) / (y_theta / width_);
+      if (v_bar != nullptr) column(v_bar, rows_) += g + (1 - inside_) * value_bar.array();
+      a = -g;
+      l = -l;
+    } else if (v_bar != nullptr) {
+      column(v_bar, rows_) += (a * y_theta + l * l_theta) / width_ + (1 - inside_) * value_bar.array();
+    }
+    // θ = (x − x_l)/w and s = h/w carried to the bin's quantities, weighted by (a, l).
+    const auto theta_bar = a * y_theta + l * l_theta;
+    const auto s_bar = a * y_s + l * l_s;
+    column left_bar(take_again(5), rows_), size_bar(take_again(6), rows_);
+    if (widths_bar != nullptr) {
+      left_bar = -theta_bar / width_;
+      size_bar = -(theta_ * theta_bar + slope * s_bar) / width_;
+      axis_backward(left_bar, size_bar, width_scale_, px_, widths_bar);
+    }
+    if (heights_bar != nullptr) {
+      left_bar = a;  // ∂y/∂y_l = 1, ∂ℓ/∂y_l = 0
+      size_bar = a * n / den + s_bar / width_;
+      axis_backward(left_bar, size_bar, height_scale_, py_, heights_bar);
+    }
+    if (derivatives_bar != nullptr) {
+      // ∂δ/∂u = sigmoid(u + shift) = 1 − exp(−softplus(u + shift)); δ_0 and δ_K are constants.
+      left_bar = (a * spread * (den - n) * height_ / den.square() + l * (om.square() / m - 2 * spread / den)) *
+                 (1 - (-(d0_ - min_derivative_)).exp());
+      size_bar = (-a * height_ * n * spread / den.square() + l * (t2 / m - 2 * spread / den)) *
+                 (1 - (-(d1_ - min_derivative_)).exp());
+      for (index_t r = 0; r < rows_; ++r) {
+        const index_t b = bins_(r);
+        if (b >= 1) derivatives_bar[r + (b - 1) * rows_] += left_bar(r);
+        if (b + 1 <= k_ - 1) derivatives_bar[r + b * rows_] += size_bar(r);
+      }
+    }
+  }
+
   /// The spline's constants, packed in a small vector so that a tape node can carry them as a
   /// constant operand: bound, min width share, min height share, min derivative.
   static matrix<Scalar> pack(const spline_constants& o) {
@@ -51,240 +202,82 @@ class rational_quadratic_row {
     return c;
   }
 
-  /// A kernel of K bins with the constants of pack(); `scratch` holds scratch_size(K) scalars.
-  rational_quadratic_row(const Scalar* constants, index_t bins, Scalar* scratch)
-      : k_(bins),
-        bound_(constants[0]),
-        min_derivative_(constants[3]),
-        shift_(static_cast<Scalar>(std::log(std::expm1(1 - static_cast<double>(constants[3]))))) {
-    const auto kk = static_cast<Scalar>(bins);
-    width_floor_ = 2 * bound_ * constants[1];
-    width_scale_ = 2 * bound_ * (1 - kk * constants[1]);
-    height_floor_ = 2 * bound_ * constants[2];
-    height_scale_ = 2 * bound_ * (1 - kk * constants[2]);
-    Scalar* p = scratch;
-    for (Scalar** a : {&pw_, &sw_, &ph_, &sh_}) {
-      *a = p;
-      p += bins;
-    }
-    for (Scalar** a : {&xk_, &yk_}) {
-      *a = p;
-      p += bins + 1;
-    }
-  }
-
-  /// Scalars of scratch a kernel of K bins needs.
-  static std::size_t scratch_size(index_t bins) { return static_cast<std::size_t>(6 * bins + 2); }
-
-  /// Builds the row's knots from its unconstrained parameters; entry j of each is at p[j·stride]
-  /// (a row of a column-major R×K matrix has stride R). The derivatives are read when a bin is
-  /// evaluated: only its two ends' are needed.
-  void build(const Scalar* widths, const Scalar* heights, const Scalar* derivatives, index_t stride) {
-    axis(widths, stride, width_floor_, width_scale_, pw_, sw_, xk_);
-    axis(heights, stride, height_floor_, height_scale_, ph_, sh_, yk_);
-    derivatives_ = derivatives;
-    stride_ = stride;
-  }
-
-  /// Whether v is inside [−B, B] (outside, the spline is the identity).
-  bool inside(Scalar v) const { return -bound_ <= v && v <= bound_; }
-
-  /// The bin of v along the x knots (inverse: the y knots): the largest b in [0, K−1] whose left
-  /// knot is ≤ v, as searchsorted_rows.
-  index_t bin_of(Scalar v, bool inverse) const {
-    const Scalar* knots = inverse ? yk_ : xk_;
-    return static_cast<index_t>(std::upper_bound(knots + 1, knots + k_, v) - (knots + 1));
-  }
-
-  /// Value and log-derivative at v in bin b: forward y(v), or inverse x(v) with −ℓ at x.
-  std::pair<Scalar, Scalar> evaluate(Scalar v, index_t b, bool inverse) const {
-    const bin q = at(b);
-    const Scalar theta = inverse ? inverse_theta(q, v) : (v - q.x_left) / q.width;
-    const position p = locate(q, theta);
-    if (inverse) return {theta * q.width + q.x_left, -p.log_derivative};
-    return {q.y_left + q.height * p.numerator / p.denominator, p.log_derivative};
-  }
-
-  /// Adds the adjoints of v and of the row's unconstrained parameters, given the adjoints of the
-  /// value (`value_bar`) and log-derivative (`log_bar`) evaluate() returned for v in bin b.
-  /// Returns v's adjoint; the parameters' are added at p[j·stride] (null: not wanted).
-  Scalar backward(Scalar v, index_t b, bool inverse, Scalar value_bar, Scalar log_bar, Scalar* widths_bar,
-                  Scalar* heights_bar, Scalar* derivatives_bar, index_t stride) const {
-    const bin q = at(b);
-    const Scalar theta = inverse ? inverse_theta(q, v) : (v - q.x_left) / q.width;
-    const partials d = bin_partials(q, locate(q, theta), theta);
-    Scalar a = value_bar, l = log_bar, v_bar;
-    if (inverse) {  // the forward partials with weights (−g, −ℓ̄), g = (x̄ − ℓ̄·ℓ_x)/y_x
-      const Scalar g = (value_bar - log_bar * d.log_x) / d.value_x;
-      a = -g;
-      l = -log_bar;
-      v_bar = g;
-    } else {
-      v_bar = a * d.value_x + l * d.log_x;
-    }
-    const auto weigh = [&](const std::array<Scalar, 2>& p) { return a * p[0] + l * p[1]; };
-    if (widths_bar != nullptr) {
-      axis_backward(b, weigh(d.width), weigh(d.x_left), width_scale_, pw_, widths_bar, stride);
-    }
-    if (heights_bar != nullptr) {
-      axis_backward(b, weigh(d.height), a /* ∂y/∂y_l = 1, ∂ℓ/∂y_l = 0 */, height_scale_, ph_, heights_bar, stride);
-    }
-    if (derivatives_bar != nullptr) {
-      // δ_j = m + softplus(u_{j−1} + shift): ∂δ/∂u = sigmoid(u + shift); δ_0 and δ_K are constants.
-      const auto add_derivative = [&](index_t j, Scalar bar) {
-        if (j < 1 || j >= k_) return;
-        const Scalar u = derivative(j) - min_derivative_;  // softplus(z); sigmoid(z) = 1 − exp(−softplus(z))
-        derivatives_bar[(j - 1) * stride] += bar * -std::expm1(-u);
-      };
-      add_derivative(b, weigh(d.derivative_left));
-      add_derivative(b + 1, weigh(d.derivative_right));
-    }
-    return v_bar;
-  }
-
  private:
-  struct bin {
-    Scalar x_left, width, y_left, height, slope, derivative_left, derivative_right;
-  };
-  struct position {
-    Scalar spread, curvature, denominator, numerator, m, log_derivative;
-  };
-  // ∂(y, ℓ)/∂· for each quantity of the bin (index 0: y, 1: ℓ), and y_x, ℓ_x.
-  struct partials {
-    std::array<Scalar, 2> x_left, width, height, derivative_left, derivative_right;
-    Scalar value_x, log_x;
-  };
-
-  static Scalar softplus(Scalar z) { return z > Scalar(20) ? z : std::log1p(std::exp(z)); }
-
-  // Softmax of the row into p, sizes floor + scale·p into s, knots into k (left edges, then the
-  // last right edge) as make_spline_axis computes them.
-  void axis(const Scalar* u, index_t stride, Scalar floor, Scalar scale, Scalar* p, Scalar* s, Scalar* knots) const {
-    Scalar top = u[0];
-    for (index_t j = 1; j < k_; ++j) top = std::max(top, u[j * stride]);
-    Scalar sum = 0;
-    for (index_t j = 0; j < k_; ++j) sum += (p[j] = std::exp(u[j * stride] - top));
-    Scalar running = 0, right = -bound_;
-    for (index_t j = 0; j < k_; ++j) {
-      p[j] /= sum;
-      s[j] = scale * p[j] + floor;
-      running += s[j];
-      right = running - bound_;
-      knots[j] = right - s[j];
-    }
-    knots[k_] = right;
+  template <class Z>
+  static auto softplus(const Z& z) {
+    return z.max(Scalar(0)) + (-z.abs()).exp().log1p();
   }
 
-  // Bin b's size adjoint `size_bar` and left-edge adjoint `left_bar` (left_b = Σ_{j<b} size_j − B)
-  // through the sizes and the softmax into the unconstrained row.
-  void axis_backward(index_t b, Scalar size_bar, Scalar left_bar, Scalar scale, const Scalar* p, Scalar* u_bar,
-                     index_t stride) const {
-    // p̄_j = scale·s̄_j with s̄_j = left_bar for j < b, size_bar for j = b, 0 after; softmax:
-    // ū_j = p_j (p̄_j − Σ_i p_i p̄_i).
-    Scalar dot = 0;
-    for (index_t j = 0; j < b; ++j) dot += p[j] * left_bar;
-    dot += p[b] * size_bar;
-    dot *= scale;
-    for (index_t j = 0; j < k_; ++j) {
-      const Scalar p_bar = j < b ? scale * left_bar : j == b ? scale * size_bar : Scalar(0);
-      u_bar[j * stride] += p[j] * (p_bar - dot);
-    }
+  // Per thread: 2 axes of 3K + 1 columns, 16 per-row columns for the forward pass and 7 more
+  // for the backward pass's partials.
+  static Scalar* workspace(index_t rows, index_t k) {
+    thread_local std::vector<Scalar> store;
+    const auto n = static_cast<std::size_t>(rows * (2 * (3 * k + 1) + 16 + 7));
+    if (store.size() < n) store.resize(n);
+    return store.data();
   }
-
-  // δ_j: 1 at both ends (the identity tails' slope), m + softplus(u_{j−1} + shift) inside.
-  Scalar derivative(index_t j) const {
-    return j < 1 || j >= k_ ? Scalar(1) : min_derivative_ + softplus(derivatives_[(j - 1) * stride_] + shift_);
+  static index_t* bin_workspace(index_t rows) {
+    thread_local std::vector<index_t> store;
+    if (store.size() < static_cast<std::size_t>(rows)) store.resize(static_cast<std::size_t>(rows));
+    return store.data();
   }
-
-  bin at(index_t b) const {
-    return {xk_[b], sw_[b], yk_[b], sh_[b], sh_[b] / sw_[b], derivative(b), derivative(b + 1)};
-  }
-
-  static position locate(const bin& q, Scalar theta) {
-    position p;
-    const Scalar one_minus = 1 - theta;
-    p.spread = theta * one_minus;
-    p.curvature = q.derivative_right + q.derivative_left - 2 * q.slope;
-    p.denominator = q.slope + p.curvature * p.spread;
-    p.numerator = q.slope * theta * theta + q.derivative_left * p.spread;
-    p.m = q.derivative_right * theta * theta + 2 * q.slope * p.spread + q.derivative_left * one_minus * one_minus;
-    p.log_derivative = 2 * std::log(q.slope) + std::log(p.m) - 2 * std::log(p.denominator);
+  // The next `columns` columns of R scalars of the workspace.
+  Scalar* take(index_t columns) {
+    Scalar* p = store_ + used_ * rows_;
+    used_ += columns;
     return p;
   }
+  // Column `i` of the backward pass's 7, after the forward pass's.
+  Scalar* take_again(index_t i) { return store_ + (used_ + i) * rows_; }
 
-  // The root in [0, 1] of aθ² + bθ + c = 0 (rational_quadratic.hpp explains the two forms).
-  static Scalar inverse_theta(const bin& q, Scalar v) {
-    const Scalar offset = v - q.y_left;
-    const Scalar curvature = q.derivative_right + q.derivative_left - 2 * q.slope;
-    const Scalar qa = q.height * (q.slope - q.derivative_left) + offset * curvature;
-    const Scalar qb = q.height * q.derivative_left - offset * curvature;
-    const Scalar qc = -q.slope * offset;
-    const Scalar root = std::sqrt(std::max(qb * qb - 4 * qa * qc, Scalar(0)));
-    return qb >= 0 ? 2 * qc / (-qb - root) : (-qb + root) / (2 * qa);
-  }
-
-  static partials bin_partials(const bin& q, const position& p, Scalar theta) {
-    const Scalar s = q.slope, den = p.denominator, n = p.numerator, sp = p.spread, m = p.m;
-    const Scalar den2 = den * den, t2 = theta * theta, om = 1 - theta, dsp = 1 - 2 * theta;
-    // In θ, s, δ₀, δ₁ (θ and s held apart).
-    const Scalar y_theta = q.height * ((2 * s * theta + q.derivative_left * dsp) * den - n * p.curvature * dsp) / den2;
-    const Scalar y_s = q.height * (t2 * den - n * (1 - 2 * sp)) / den2;
-    const Scalar y_d0 = q.height * sp * (den - n) / den2;
-    const Scalar y_d1 = -q.height * n * sp / den2;
-    const Scalar l_theta = 2 * (q.derivative_right * theta + s * dsp - q.derivative_left * om) / m - 2 * p.curvature * dsp / den;
-    const Scalar l_s = 2 / s + 2 * sp / m - 2 * (1 - 2 * sp) / den;
-    const Scalar l_d0 = om * om / m - 2 * sp / den;
-    const Scalar l_d1 = t2 / m - 2 * sp / den;
-    // θ = (x − x_l)/w, s = h/w.
-    const Scalar inv_w = 1 / q.width;
-    partials d;
-    d.value_x = y_theta * inv_w;
-    d.log_x = l_theta * inv_w;
-    d.x_left = {-y_theta * inv_w, -l_theta * inv_w};
-    d.width = {-(theta * y_theta + s * y_s) * inv_w, -(theta * l_theta + s * l_s) * inv_w};
-    d.height = {n / den + y_s * inv_w, l_s * inv_w};
-    d.derivative_left = {y_d0, l_d0};
-    d.derivative_right = {y_d1, l_d1};
-    return d;
-  }
-
-  index_t k_;
-  Scalar bound_, min_derivative_, shift_;
-  Scalar width_floor_ = 0, width_scale_ = 0, height_floor_ = 0, height_scale_ = 0;
-  Scalar *pw_ = nullptr, *sw_ = nullptr, *ph_ = nullptr, *sh_ = nullptr;  // softmax shares and sizes, K each
-  Scalar *xk_ = nullptr, *yk_ = nullptr;                                  // knots, K + 1 each
-  const Scalar* derivatives_ = nullptr;                                    // the row's unconstrained derivatives
-  index_t stride_ = 1;
-};
-
-// Per-thread scratch of a row kernel: grows once, then a spline allocates nothing.
-template <class Scalar>
-Scalar* rational_quadratic_scratch(index_t bins) {
-  thread_local std::vector<Scalar> scratch;
-  const std::size_t n = rational_quadratic_row<Scalar>::scratch_size(bins);
-  if (scratch.size() < n) scratch.resize(n);
-  return scratch.data();
-}
-
-// Values and log-derivatives of every row into out (R×2), with the row kernel.
-template <class Scalar, class In, class Out>
-void rational_quadratic_rows(const In& v, const In& widths, const In& heights, const In& derivatives,
-                             const Scalar* constants, bool inverse, Out&& out) {
-  const index_t rows = v.rows(), stride = rows;
-  rational_quadratic_row<Scalar> row(constants, widths.cols(), rational_quadratic_scratch<Scalar>(widths.cols()));
-  for (index_t r = 0; r < rows; ++r) {
-    const Scalar x = v(r, 0);
-    if (!row.inside(x)) {
-      out(r, 0) = x;
-      out(r, 1) = 0;
-      continue;
+  // Softmax rows into p, sizes floor + scale·p into s, knots (left edges, then the last right
+  // edge) into knots, as make_spline_axis computes them.
+  template <class Params>
+  void axis(const Params& u, Scalar floor, Scalar scale, table& p, table& s, table& knots) {
+    column top(value_.data(), rows_), sum(log_derivative_.data(), rows_), running(theta_.data(), rows_);
+    top = u.col(0).array();
+    for (index_t j = 1; j < k_; ++j) top = top.max(u.col(j).array());
+    sum.setZero();
+    for (index_t j = 0; j < k_; ++j) {
+      p.col(j) = (u.col(j).array() - top).exp();
+      sum += p.col(j);
     }
-    row.build(widths.data() + r, heights.data() + r, derivatives.data() + r, stride);
-    const auto [value, log_derivative] = row.evaluate(x, row.bin_of(x, inverse), inverse);
-    out(r, 0) = value;
-    out(r, 1) = log_derivative;
+    running.setZero();
+    for (index_t j = 0; j < k_; ++j) {
+      p.col(j) /= sum;
+      s.col(j) = scale * p.col(j) + floor;
+      running += s.col(j);
+      knots.col(j) = running - bound_ - s.col(j);
+    }
+    knots.col(k_) = running - bound_;
   }
-}
+
+  // The bin's left-edge and size adjoints (left_b = Σ_{j<b} size_j − B) through the sizes and the
+  // softmax: p̄_j = scale·(left_bar if j < b, size_bar if j = b, else 0), ū_j = p_j (p̄_j − Σ p_i p̄_i).
+  void axis_backward(const column& left_bar, const column& size_bar, Scalar scale, const table& p, Scalar* u_bar) {
+    column dot(take_again(4), rows_);
+    dot.setZero();
+    for (index_t j = 0; j < k_; ++j) {
+      dot += p.col(j) * (bins_ > j).select(left_bar, (bins_ == j).select(size_bar, Scalar(0)));
+    }
+    for (index_t j = 0; j < k_; ++j) {
+      column(u_bar + j * rows_, rows_) +=
+          scale * p.col(j) * ((bins_ > j).select(left_bar, (bins_ == j).select(size_bar, Scalar(0))) - dot);
+    }
+  }
+
+  index_t rows_, k_;
+  bool inverse_;
+  Scalar bound_, min_derivative_, shift_;
+  Scalar width_scale_ = 0, height_scale_ = 0;
+  Scalar* store_;
+  index_t used_ = 0;
+  bins_type bins_;
+  table px_, sx_, xk_, py_, sy_, yk_;  // softmax shares, sizes (K columns) and knots (K + 1)
+  column in_, inside_, safe_;
+  column x_left_, x_right_, width_, y_left_, y_right_, height_, u_left_, u_right_, d0_, d1_;  // each row's bin
+  column theta_, value_, log_derivative_;
+};
 
 // Backward rule of the fused node: operands x, widths, heights, derivatives, constants
 // (index_args), int_args[0] = 1 for the inverse.
@@ -295,23 +288,11 @@ void rational_quadratic_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   const tape_node<Scalar>& h = t.node_at(static_cast<std::int32_t>(n.index_args[2]));
   const tape_node<Scalar>& d = t.node_at(static_cast<std::int32_t>(n.index_args[3]));
   const tape_node<Scalar>& c = t.node_at(static_cast<std::int32_t>(n.index_args[4]));
-  const bool inverse = n.int_args[0] != 0;
-  const index_t rows = x.rows, stride = rows;
+  rational_quadratic_batch<Scalar> spline(c.value_data, x.value(), w.value(), h.value(), d.value(), n.int_args[0] != 0);
   const auto bar = n.adjoint();
-  rational_quadratic_row<Scalar> row(c.value_data, w.cols, rational_quadratic_scratch<Scalar>(w.cols));
-  for (index_t r = 0; r < rows; ++r) {
-    const Scalar v = x.value_data[r];
-    if (!row.inside(v)) {  // the identity: the value's adjoint passes straight through
-      if (x.needs_grad()) x.adjoint_data[r] += bar(r, 0);
-      continue;
-    }
-    row.build(w.value_data + r, h.value_data + r, d.value_data + r, stride);
-    const Scalar v_bar = row.backward(v, row.bin_of(v, inverse), inverse, bar(r, 0), bar(r, 1),
-                                      w.needs_grad() ? w.adjoint_data + r : nullptr,
-                                      h.needs_grad() ? h.adjoint_data + r : nullptr,
-                                      d.needs_grad() ? d.adjoint_data + r : nullptr, stride);
-    if (x.needs_grad()) x.adjoint_data[r] += v_bar;
-  }
+  spline.backward(bar.col(0), bar.col(1), x.needs_grad() ? x.adjoint_data : nullptr,
+                  w.needs_grad() ? w.adjoint_data : nullptr, h.needs_grad() ? h.adjoint_data : nullptr,
+                  d.needs_grad() ? d.adjoint_data : nullptr);
 }
 
 /// The fused spline on plain matrices (shapes already checked).
@@ -319,10 +300,9 @@ template <class Scalar>
 transformed<matrix<Scalar>> rational_quadratic_fused(const matrix<Scalar>& v, const matrix<Scalar>& widths,
                                                      const matrix<Scalar>& heights, const matrix<Scalar>& derivatives,
                                                      const spline_constants& options, bool inverse) {
-  const matrix<Scalar> constants = rational_quadratic_row<Scalar>::pack(options);
-  matrix<Scalar> out(v.rows(), 2);
-  rational_quadratic_rows<Scalar>(v, widths, heights, derivatives, constants.data(), inverse, out);
-  return {out.col(0), out.col(1)};
+  const matrix<Scalar> constants = rational_quadratic_batch<Scalar>::pack(options);
+  const rational_quadratic_batch<Scalar> spline(constants.data(), v, widths, heights, derivatives, inverse);
+  return {spline.value().matrix(), spline.log_derivative().matrix()};
 }
 
 /// The fused spline on the tape: one node R×2 (value, log-derivative), then its two columns.
@@ -331,13 +311,16 @@ transformed<var<Scalar>> rational_quadratic_fused(const var<Scalar>& v, const va
                                                   const var<Scalar>& heights, const var<Scalar>& derivatives,
                                                   const spline_constants& options, bool inverse) {
   tape<Scalar>& t = v.owner();
-  const var<Scalar> constants = t.constant(rational_quadratic_row<Scalar>::pack(options));
+  const var<Scalar> constants = t.constant(rational_quadratic_batch<Scalar>::pack(options));
   const var<Scalar> operands[] = {v, widths, heights, derivatives, constants};
   var<Scalar> out = t.record_many(
       "rational_quadratic", v.rows(), 2, 5, [&](index_t k) { return operands[k]; }, &rational_quadratic_backward<Scalar>);
   t.node_at(out.id()).int_args[0] = inverse ? 1 : 0;
-  rational_quadratic_rows<Scalar>(v.value(), widths.value(), heights.value(), derivatives.value(), constants.value().data(),
-                                  inverse, out.node().output());
+  const rational_quadratic_batch<Scalar> spline(constants.value().data(), v.value(), widths.value(), heights.value(),
+                                                derivatives.value(), inverse);
+  auto o = out.node().output();
+  o.col(0) = spline.value().matrix();
+  o.col(1) = spline.log_derivative().matrix();
   return {slice(out, 0, 1), slice(out, 1, 1)};
 }
 
