@@ -43,7 +43,9 @@ TEST_CASE("spline coupling: a bijection with the full Jacobian's log-det, tails 
     for (bool first : {false, true}) {
       INFO("D = " << dim << (first ? ", first half" : ", second half"));
       auto layer = mlp_spline_coupling(dim, flows::half_split(dim, first), rng, spline);
-      randomize(layer.parameters(), 10 + static_cast<std::uint64_t>(dim), 1.0);
+      // Scale 0.5: log-dets of several nats per row. At 1.0 some rows reach −22 nats, where the
+      // inverse is known only to ulp·e^{11} or so, beyond the round trip's absolute tolerance.
+      randomize(layer.parameters(), 10 + static_cast<std::uint64_t>(dim), 0.5);
       expect_bijection(layer, uniform(8, dim, -2.5, 2.5, 2));  // some values beyond B = 2
     }
   }
