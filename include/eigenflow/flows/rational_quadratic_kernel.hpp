@@ -193,13 +193,13 @@ class rational_quadratic_batch {
     }
   }
 
-  /// The spline's constants, packed in a small vector so that a tape node can carry them as a
-  /// constant operand: bound, min width share, min height share, min derivative.
-  static matrix<Scalar> pack(const spline_constants& o) {
-    matrix<Scalar> c(1, 4);
-    c << static_cast<Scalar>(o.bound), static_cast<Scalar>(o.min_bin_width), static_cast<Scalar>(o.min_bin_height),
-        static_cast<Scalar>(o.min_derivative);
-    return c;
+  /// Writes the spline's constants to out[0..3] (bound, min width share, min height share, min
+  /// derivative): a tape node carries them as a small constant operand, in the tape's arena.
+  static void pack(const spline_constants& o, Scalar* out) {
+    out[0] = static_cast<Scalar>(o.bound);
+    out[1] = static_cast<Scalar>(o.min_bin_width);
+    out[2] = static_cast<Scalar>(o.min_bin_height);
+    out[3] = static_cast<Scalar>(o.min_derivative);
   }
 
  private:
@@ -300,7 +300,8 @@ template <class Scalar>
 transformed<matrix<Scalar>> rational_quadratic_fused(const matrix<Scalar>& v, const matrix<Scalar>& widths,
                                                      const matrix<Scalar>& heights, const matrix<Scalar>& derivatives,
                                                      const spline_constants& options, bool inverse) {
-  const matrix<Scalar> constants = rational_quadratic_batch<Scalar>::pack(options);
+  std::array<Scalar, 4> constants;
+  rational_quadratic_batch<Scalar>::pack(options, constants.data());
   const rational_quadratic_batch<Scalar> spline(constants.data(), v, widths, heights, derivatives, inverse);
   return {spline.value().matrix(), spline.log_derivative().matrix()};
 }
@@ -311,7 +312,8 @@ transformed<var<Scalar>> rational_quadratic_fused(const var<Scalar>& v, const va
                                                   const var<Scalar>& heights, const var<Scalar>& derivatives,
                                                   const spline_constants& options, bool inverse) {
   tape<Scalar>& t = v.owner();
-  const var<Scalar> constants = t.constant(rational_quadratic_batch<Scalar>::pack(options));
+  const var<Scalar> constants = t.zeros(1, 4);  // filled in place: no allocation per step
+  rational_quadratic_batch<Scalar>::pack(options, constants.output().data());
   const var<Scalar> operands[] = {v, widths, heights, derivatives, constants};
   var<Scalar> out = t.record_many(
       "rational_quadratic", v.rows(), 2, 5, [&](index_t k) { return operands[k]; }, &rational_quadratic_backward<Scalar>);
