@@ -7,6 +7,8 @@
 #include "eigenflow/autodiff/gradient_check.hpp"
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/conv.hpp"
+#include "eigenflow/autodiff/ops/image.hpp"
 #include "eigenflow/autodiff/ops/indexing.hpp"
 #include "eigenflow/autodiff/ops/inverse.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
