@@ -5,6 +5,7 @@
 /// Neural-network modules on the tape: parameters, linear layers, MLPs, attention, embeddings.
 
 #include "eigenflow/nn/concat_squash.hpp"
+#include "eigenflow/nn/conv2d.hpp"
 #include "eigenflow/nn/embedding.hpp"
 #include "eigenflow/nn/init.hpp"
 #include "eigenflow/nn/layer_norm.hpp"

@@ -8,6 +8,10 @@
 // outside the triangle get zero gradient). Like Glow, the layer starts at the LU decomposition
 // of a random orthogonal matrix (log-det 0) with b = 0. The plain inverse uses two triangular
 // solves; on the tape the inverse goes through the inverse() op (differentiable in W).
+//
+// Over images (image_shape.hpp) W mixes the C channels of every pixel alike: Glow's invertible
+// 1×1 convolution, y = conv2d(x, W) + b, with log-det H·W·Σ log|σ_i|. A vector is C channels of
+// one pixel.
 #pragma once
 
 #include <cmath>
@@ -20,6 +24,8 @@
 #include <Eigen/QR>
 
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
+#include "eigenflow/autodiff/ops/conv.hpp"
+#include "eigenflow/autodiff/ops/image.hpp"
 #include "eigenflow/autodiff/ops/inverse.hpp"
 #include "eigenflow/autodiff/ops/matmul.hpp"
 #include "eigenflow/autodiff/ops/reduce.hpp"
@@ -28,13 +34,15 @@
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/transform.hpp"
+#include "eigenflow/image_shape.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/nn/parameter.hpp"
 #include "eigenflow/random.hpp"
 
 namespace eigenflow::flows {
 
-/// Invertible linear layer y = x Wᵀ + b with W = P·L·(U + diag(σ)) (Glow).
+/// Invertible linear layer y = x Wᵀ + b with W = P·L·(U + diag(σ)) (Glow); over images, the
+/// invertible 1×1 convolution that applies it to every pixel's channels.
 ///
 /// @tparam Scalar float or double.
 ///
@@ -47,8 +55,15 @@ template <class Scalar>
 class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
  public:
   /// Parameters name + ".lower", ".upper", ".log_abs_scale", ".bias"; W starts orthogonal.
-  lu_linear(const std::string& name, index_t dim, random_engine& rng) {
-    if (dim < 1) throw value_error(name + ": lu_linear needs a positive dimension, got " + std::to_string(dim));
+  lu_linear(const std::string& name, index_t dim, random_engine& rng)
+      : lu_linear(name, image_shape{dim, 1, 1}, rng) {}
+  /// The invertible 1×1 convolution over images of shape `images`: W is C×C.
+  lu_linear(const std::string& name, const image_shape& images, random_engine& rng) : images_(images) {
+    const index_t dim = images.channels;
+    if (dim < 1 || images.height < 1 || images.width < 1) {
+      throw value_error(name + ": lu_linear needs a positive dimension, got " +
+                        (images.pixels() == 1 ? std::to_string(dim) : "images of " + images.to_string()));
+    }
     // A random orthogonal matrix (QR of a Gaussian one), factored in double: P_e·Q = L·U.
     const matrix<double> gaussian = normal_matrix<double>(dim, dim, rng);
     const matrix<double> q = Eigen::HouseholderQR<matrix<double>>(gaussian).householderQ();
@@ -92,6 +107,7 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     const vector<double> diagonal = w.diagonal();
     const matrix<double> unit_lower = w * diagonal.cwiseInverse().asDiagonal();
     lu_linear layer;
+    layer.images_ = image_shape{dim, 1, 1};
     layer.permutation_.resize(static_cast<std::size_t>(dim));
     for (index_t i = 0; i < dim; ++i) layer.permutation_[static_cast<std::size_t>(i)] = i;
     layer.lower_ = nn::parameter<Scalar>(name + ".lower",
@@ -105,11 +121,13 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     return layer;
   }
 
-  /// y = x Wᵀ + b with W = P·L·(U + diag(σ)); the log-det, the same for every row, is Σ log|σ|.
+  /// y = x Wᵀ + b with W = P·L·(U + diag(σ)) (per pixel over images); the log-det, the same for
+  /// every row, is H·W·Σ log|σ|.
   template <class Value>
   transformed<Value> forward_impl(const Value& x, const context<Value>&) const {
     detail::check_width("lu_linear", x, dim());
-    return {linear(x, weight(x), nn::lift(bias_, x)), log_det(x, Scalar(1))};
+    if (images_.pixels() == 1) return {linear(x, weight(x), nn::lift(bias_, x)), log_det(x, Scalar(1))};
+    return {conv2d(x, weight(x), nn::lift(bias_, x), images_), log_det(x, Scalar(1))};
   }
 
   /// x = (y − b) W⁻ᵀ, by two triangular solves on plain matrices; the log-det is −Σ log|σ|.
@@ -118,17 +136,23 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     detail::check_width("lu_linear", y, dim());
     if constexpr (std::is_same_v<Value, matrix<Scalar>>) {
       // x Wᵀ = y − b  ⇔  xᵀ = Ũ⁻¹·L⁻¹·Pᵀ·(y − b)ᵀ with Ũ = U + diag(σ): undo P, then two solves.
-      const index_t d = dim();
-      matrix<Scalar> z(d, y.rows());
+      // Over images, the same with one row per (sample, pixel) (image_shape.hpp's layout).
+      const index_t d = images_.channels, rows = y.rows() * images_.pixels();
+      const Eigen::Map<const matrix<Scalar>> pixels(y.data(), rows, d);
+      matrix<Scalar> z(d, rows);
       for (index_t i = 0; i < d; ++i) {
-        z.row(permutation_[static_cast<std::size_t>(i)]) = (y.col(i).array() - bias_.value(0, i)).matrix().transpose();
+        z.row(permutation_[static_cast<std::size_t>(i)]) = (pixels.col(i).array() - bias_.value(0, i)).matrix().transpose();
       }
       lower_.value.template triangularView<Eigen::UnitLower>().solveInPlace(z);  // reads the strict triangle only
       upper_with_diagonal().template triangularView<Eigen::Upper>().solveInPlace(z);
-      return {z.transpose(), log_det(y, Scalar(-1))};
+      matrix<Scalar> x(y.rows(), y.cols());
+      Eigen::Map<matrix<Scalar>>(x.data(), rows, d) = z.transpose();
+      return {std::move(x), log_det(y, Scalar(-1))};
     } else {
       // On the tape: x = (y − b)·W⁻ᵀ, differentiable in W through the inverse() op.
-      return {linear(sub(y, nn::lift(bias_, y)), inverse(weight(y))), log_det(y, Scalar(-1))};
+      if (images_.pixels() == 1) return {linear(sub(y, nn::lift(bias_, y)), inverse(weight(y))), log_det(y, Scalar(-1))};
+      const Value bias = gather_cols(nn::lift(bias_, y), std::span<const index_t>(channel_of_column_));
+      return {conv2d(sub(y, bias), inverse(weight(y)), images_), log_det(y, Scalar(-1))};
     }
   }
 
@@ -151,29 +175,36 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
   /// The fixed signs of σ (1×D, entries ±1).
   const matrix<Scalar>& signs() const { return sign_; }
 
-  index_t dim() const override { return bias_.value.cols(); }
+  index_t dim() const override { return images_.size(); }
+  /// The images whose pixels this layer mixes the channels of (D channels of one pixel for vectors).
+  const image_shape& images() const { return images_; }
   void collect_parameters(nn::parameter_list<Scalar>& list) override {
     list.push_back(lower_);
     list.push_back(upper_);
     list.push_back(log_abs_scale_);
     list.push_back(bias_);
   }
-  std::string describe() const override { return "lu_linear(D=" + std::to_string(dim()) + ")"; }
+  std::string describe() const override {
+    if (images_.pixels() == 1) return "lu_linear(D=" + std::to_string(dim()) + ")";
+    return "invertible_1x1_conv(" + images_.to_string() + ")";
+  }
 
  private:
   lu_linear() = default;
 
-  /// The identity and the triangles' masks.
+  /// The identity, the triangles' masks and, over images, each column's channel.
   void set_constants(index_t dim) {
+    if (images_.pixels() > 1) channel_of_column_ = channel_of_columns(images_);
     identity_ = matrix<Scalar>::Identity(dim, dim);
     lower_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyLower>());
     upper_mask_ = matrix<Scalar>(matrix<Scalar>::Ones(dim, dim).template triangularView<Eigen::StrictlyUpper>());
   }
 
-  /// ±Σ log|σ_i| for every sample (batch×1).
+  /// ±H·W·Σ log|σ_i| for every sample (batch×1).
   template <class Value>
   Value log_det(const Value& like, Scalar sign) const {
-    return broadcast_to(scale(sum(nn::lift(log_abs_scale_, like)), sign), like.rows(), 1);
+    return broadcast_to(scale(sum(nn::lift(log_abs_scale_, like)), sign * static_cast<Scalar>(images_.pixels())),
+                        like.rows(), 1);
   }
 
   matrix<Scalar> upper_with_diagonal() const {
@@ -182,6 +213,8 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     return u;
   }
 
+  image_shape images_;
+  std::vector<index_t> channel_of_column_;  // empty for vectors
   nn::parameter<Scalar> lower_;
   nn::parameter<Scalar> upper_;
   nn::parameter<Scalar> log_abs_scale_;
