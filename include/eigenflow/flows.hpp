@@ -13,6 +13,7 @@
 #include "eigenflow/flows/builders.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conditioner.hpp"
+#include "eigenflow/flows/conv_conditioner.hpp"
 #include "eigenflow/flows/coupling.hpp"
 #include "eigenflow/flows/flow.hpp"
 #include "eigenflow/flows/lu_linear.hpp"

@@ -20,6 +20,7 @@
 #include "eigenflow/flows/bijector.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/transform.hpp"
+#include "eigenflow/image_shape.hpp"
 
 namespace eigenflow::flows {
 
@@ -29,6 +30,18 @@ inline std::vector<index_t> half_split(index_t dim, bool transform_first_half) {
   std::vector<index_t> b;
   const index_t k = dim / 2;
   for (index_t i = transform_first_half ? 0 : k; i < (transform_first_half ? k : dim); ++i) b.push_back(i);
+  return b;
+}
+
+/// The columns of a batch of images (image_shape.hpp) a coupling transforms when it splits the
+/// channels: the second half ([C/2, C), the larger half for odd C) or the first, every pixel.
+/// Each half is a block of columns, so the conditioning half is itself a batch of images.
+inline std::vector<index_t> channel_split(const image_shape& images, bool transform_first_half) {
+  const std::vector<index_t> channels = half_split(images.channels, transform_first_half);
+  std::vector<index_t> b;
+  for (index_t c : channels) {
+    for (index_t p = 0; p < images.pixels(); ++p) b.push_back(c * images.pixels() + p);
+  }
   return b;
 }
 
