@@ -52,9 +52,11 @@ TEST_CASE("conv2d: equals the direct convolution, every kernel size and padding 
   struct geometry {
     index_t rows, c_in, h, w, c_out, k;
   };
-  // Non-square images, a kernel as large as the image, and a 5×5 kernel wider than a 3-row image.
+  // Non-square images, a kernel as large as the image, a 5×5 kernel wider than a 3-row image;
+  // fewer output than input channels (lowered on the output side) and not (on the input side).
   for (const geometry g : {geometry{3, 2, 4, 5, 3, 3}, geometry{2, 3, 3, 4, 2, 1}, geometry{2, 1, 3, 3, 2, 3},
-                           geometry{1, 2, 3, 6, 2, 5}, geometry{4, 1, 1, 1, 1, 3}}) {
+                           geometry{1, 2, 3, 6, 2, 5}, geometry{4, 1, 1, 1, 1, 3}, geometry{2, 4, 3, 5, 2, 3},
+                           geometry{1, 3, 4, 4, 1, 5}, geometry{3, 5, 2, 3, 2, 3}}) {
     INFO("N=" << g.rows << " C=" << g.c_in << " H=" << g.h << " W=" << g.w << " C_out=" << g.c_out << " k=" << g.k);
     const image_shape in{g.c_in, g.h, g.w};
     const matrix<double> x = uniform(g.rows, in.size(), -1, 1, 1);

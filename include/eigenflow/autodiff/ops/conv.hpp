@@ -2,8 +2,10 @@
 // of image_shape.hpp), stride 1, zero "same" padding, odd square kernels, for plain matrices,
 // vars and duals.
 //
-// Lowered to one matrix product: the (N·H·W)×(C·k·k) matrix of patches (im2col) times the
-// weight's transpose, so it runs at GEMM speed. The weight is C_out×(C·k·k), its column
+// Lowered to one matrix product, so it runs at GEMM speed: the (N·H·W)×(C·k·k) matrix of patches
+// (im2col) times the weight's transpose, or, when there are fewer output than input channels, the
+// batch times the weight regrouped per output tap, whose k² tap columns each output pixel then
+// sums (see conv_plan). The weight is C_out×(C·k·k), its column
 // (c·k + ky)·k + kx the tap at row offset ky − k/2 and column offset kx − k/2 of channel c
 // (PyTorch's weight.view(C_out, −1)). A 1×1 kernel needs no patches: the batch itself, read as
 // (N·H·W)×C, is the patch matrix. In this layout every patch column is built from contiguous runs
@@ -11,10 +13,11 @@
 //
 // The backward rule rebuilds the patches rather than keeping them (a 3×3 conv of 128 channels
 // over a batch of 64 14×14 images would keep 58 MB per layer on the tape): the copy costs a few
-// percent of the products it feeds. Patches live in a per-thread workspace that grows once.
+// percent of the products it feeds. Patches live in per-thread workspaces that grow once.
 // Convolution is bilinear, so its tangent is conv(ẋ, W) + conv(x, Ẇ) + ḃ, made of the same op.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -110,35 +113,88 @@ void col2im_add(const Scalar* patches, index_t rows, const image_shape& s, index
       [](index_t, index_t) {});
 }
 
-/// A per-thread buffer of at least n scalars for the patches (grows, never shrinks).
+/// Per-thread buffer `slot` (0 to 2) of at least n scalars (grows, never shrinks).
 template <class Scalar>
-Scalar* conv_workspace(index_t n) {
-  thread_local std::vector<Scalar> store;
-  if (store.size() < static_cast<std::size_t>(n)) store.resize(static_cast<std::size_t>(n));
-  return store.data();
+Scalar* conv_workspace(int slot, index_t n) {
+  thread_local std::array<std::vector<Scalar>, 3> store;
+  std::vector<Scalar>& buffer = store[static_cast<std::size_t>(slot)];
+  if (buffer.size() < static_cast<std::size_t>(n)) buffer.resize(static_cast<std::size_t>(n));
+  return buffer.data();
 }
 
-/// The patch matrix of a batch: the batch itself for 1×1 kernels, else im2col into the workspace.
-template <class Scalar>
-Eigen::Map<const matrix<Scalar>> patches_of(const Scalar* images, index_t rows, const image_shape& s, index_t k) {
-  const index_t patch_rows = rows * s.pixels(), patch_cols = s.channels * k * k;
-  if (k == 1) return {images, patch_rows, patch_cols};
-  Scalar* p = conv_workspace<Scalar>(patch_rows * patch_cols);
-  im2col(images, rows, s, k, p);
-  return {p, patch_rows, patch_cols};
+// Two lowerings of the same convolution, with the same products (FLOPs) but patch matrices of
+// different widths. Input side (im2col of x): y = patches(x)·Wᵀ, patches k²·C_in wide. Output side:
+// Z = x·V with V the weight regrouped per output tap (C_in × k²·C_out), then every output pixel
+// sums the k² entries of Z its taps land on: y = col2im(Z) with the kernel flipped, so only
+// k²·C_out columns are ever written. A conditioner's last layer (128 channels to 4) writes 32×
+// less memory the second way; its first layer (2 channels to 128) 64× less the first way.
+struct conv_plan {
+  index_t rows;        // images in the batch
+  image_shape in;      // C_in×H×W
+  image_shape out;     // C_out×H×W
+  index_t k;           // kernel size (odd)
+  bool output_side;    // which lowering (see above)
+
+  conv_plan(index_t batch, const image_shape& input, index_t out_channels, index_t kernel)
+      : rows(batch), in(input), out{out_channels, input.height, input.width}, k(kernel),
+        output_side(kernel > 1 && out_channels < input.channels) {}
+  index_t pixel_rows() const { return rows * in.pixels(); }
+  index_t taps() const { return k * k; }
+};
+
+/// The output side's V regroups W: V(c, (o·k + ky)·k + kx) = W(o, c·k² + (k−1−ky)·k + k−1−kx).
+/// Calls f(o, W's column, c, V's column) for every entry.
+template <class F>
+void for_each_regrouped_entry(const conv_plan& p, F&& f) {
+  const index_t k = p.k;
+  for (index_t o = 0; o < p.out.channels; ++o) {
+    for (index_t ky = 0; ky < k; ++ky) {
+      for (index_t kx = 0; kx < k; ++kx) {
+        const index_t column = (o * k + ky) * k + kx, tap = (k - 1 - ky) * k + (k - 1 - kx);
+        for (index_t c = 0; c < p.in.channels; ++c) f(o, c * p.taps() + tap, c, column);
+      }
+    }
+  }
+}
+
+/// Writes V (C_in × k²·C_out, column-major) from W.
+template <class Scalar, class Weight>
+void regroup_weight(const conv_plan& p, const Weight& w, Scalar* v) {
+  Eigen::Map<matrix<Scalar>> vm(v, p.in.channels, p.taps() * p.out.channels);
+  for_each_regrouped_entry(p, [&](index_t o, index_t wc, index_t c, index_t vc) { vm(c, vc) = w(o, wc); });
+}
+
+/// Adds V's adjoint back to W's.
+template <class Scalar, class Weight>
+void add_regrouped(const conv_plan& p, const Scalar* v, Weight&& w) {
+  Eigen::Map<const matrix<Scalar>> vm(v, p.in.channels, p.taps() * p.out.channels);
+  for_each_regrouped_entry(p, [&](index_t o, index_t wc, index_t c, index_t vc) { w(o, wc) += vm(c, vc); });
 }
 
 /// out (N×(C_out·H·W)) = conv(x, w) + b, b optional (null).
 template <class Scalar, class Weight>
-void conv2d_into(Scalar* out, const Scalar* x, index_t rows, const image_shape& in, index_t k, const Weight& w,
-                 const Scalar* b) {
-  const image_shape out_shape{w.rows(), in.height, in.width};
-  auto y = pixel_rows(out, rows, out_shape);
+void conv2d_into(const conv_plan& p, Scalar* out, const Scalar* x, const Weight& w, const Scalar* b) {
+  auto y = pixel_rows(out, p.rows, p.out);
   if (b != nullptr) {
-    y.rowwise() = Eigen::Map<const row_vector<Scalar>>(b, w.rows());
-    y.noalias() += patches_of(x, rows, in, k) * w.transpose();
+    y.rowwise() = Eigen::Map<const row_vector<Scalar>>(b, p.out.channels);
   } else {
-    y.noalias() = patches_of(x, rows, in, k) * w.transpose();
+    y.setZero();
+  }
+  const auto input = pixel_rows(x, p.rows, p.in);
+  if (p.k == 1) {
+    y.noalias() += input * w.transpose();
+  } else if (!p.output_side) {
+    Eigen::Map<matrix<Scalar>> patches(conv_workspace<Scalar>(0, p.pixel_rows() * p.in.channels * p.taps()),
+                                       p.pixel_rows(), p.in.channels * p.taps());
+    im2col(x, p.rows, p.in, p.k, patches.data());
+    y.noalias() += patches * w.transpose();
+  } else {
+    const index_t z_cols = p.out.channels * p.taps();
+    Scalar* v = conv_workspace<Scalar>(1, p.in.channels * z_cols);
+    regroup_weight(p, w, v);
+    Eigen::Map<matrix<Scalar>> z(conv_workspace<Scalar>(0, p.pixel_rows() * z_cols), p.pixel_rows(), z_cols);
+    z.noalias() = input * Eigen::Map<const matrix<Scalar>>(v, p.in.channels, z_cols);
+    col2im_add(z.data(), p.rows, p.out, p.k, out);
   }
 }
 
@@ -147,24 +203,46 @@ void conv2d_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   const tape_node<Scalar>& x = t.node_at(n.inputs[0]);
   const tape_node<Scalar>& w = t.node_at(n.inputs[1]);
   const image_shape in{x.cols / (n.int_args[0] * n.int_args[1]), n.int_args[0], n.int_args[1]};
-  const image_shape out_shape{w.rows, in.height, in.width};
   const index_t k = static_cast<index_t>(std::lround(std::sqrt(static_cast<double>(w.cols / in.channels))));
-  const auto g = pixel_rows(n.adjoint().data(), n.rows, out_shape);
+  const conv_plan p(n.rows, in, w.rows, k);
+  const auto g = pixel_rows(n.adjoint().data(), n.rows, p.out);
   if (n.inputs[2] >= 0) {
     const tape_node<Scalar>& b = t.node_at(n.inputs[2]);
     if (b.needs_grad()) b.adjoint() += g.colwise().sum();
   }
-  if (w.needs_grad()) w.adjoint().noalias() += g.transpose() * patches_of(x.value().data(), n.rows, in, k);
-  if (!x.needs_grad()) return;
+  const auto input = pixel_rows(x.value().data(), n.rows, in);
   if (k == 1) {
-    pixel_rows(x.adjoint().data(), n.rows, in).noalias() += g * w.value();
+    if (w.needs_grad()) w.adjoint().noalias() += g.transpose() * input;
+    if (x.needs_grad()) pixel_rows(x.adjoint().data(), n.rows, in).noalias() += g * w.value();
     return;
   }
-  // The patches' adjoint reuses the workspace (the patches themselves are no longer needed).
-  const index_t patch_rows = n.rows * in.pixels(), patch_cols = in.channels * k * k;
-  Eigen::Map<matrix<Scalar>> patch_adjoint(conv_workspace<Scalar>(patch_rows * patch_cols), patch_rows, patch_cols);
-  patch_adjoint.noalias() = g * w.value();
-  col2im_add(patch_adjoint.data(), n.rows, in, k, x.adjoint().data());
+  if (!p.output_side) {
+    // Patches of x for W̄ = ḡᵀ·patches, then the workspace holds the patches' adjoint ḡ·W.
+    Eigen::Map<matrix<Scalar>> patches(conv_workspace<Scalar>(0, p.pixel_rows() * in.channels * p.taps()),
+                                       p.pixel_rows(), in.channels * p.taps());
+    if (w.needs_grad()) {
+      im2col(x.value().data(), n.rows, in, k, patches.data());
+      w.adjoint().noalias() += g.transpose() * patches;
+    }
+    if (x.needs_grad()) {
+      patches.noalias() = g * w.value();
+      col2im_add(patches.data(), n.rows, in, k, x.adjoint().data());
+    }
+    return;
+  }
+  // Output side: y = col2im(x·V), so Z̄ = im2col(ḡ), x̄ += Z̄·Vᵀ and V̄ = xᵀ·Z̄.
+  const index_t z_cols = p.out.channels * p.taps();
+  Eigen::Map<matrix<Scalar>> z_adjoint(conv_workspace<Scalar>(0, p.pixel_rows() * z_cols), p.pixel_rows(), z_cols);
+  im2col(n.adjoint().data(), n.rows, p.out, k, z_adjoint.data());
+  Eigen::Map<matrix<Scalar>> v(conv_workspace<Scalar>(1, in.channels * z_cols), in.channels, z_cols);
+  if (x.needs_grad()) {
+    regroup_weight(p, w.value(), v.data());
+    pixel_rows(x.adjoint().data(), n.rows, in).noalias() += z_adjoint * v.transpose();
+  }
+  if (w.needs_grad()) {
+    v.noalias() = input.transpose() * z_adjoint;
+    add_regrouped(p, v.data(), w.adjoint());
+  }
 }
 
 template <class Scalar>
@@ -180,7 +258,8 @@ var<Scalar> record_conv2d(const var<Scalar>& x, const var<Scalar>& w, const var<
   tape_node<Scalar>& node = t.node_at(y.id());
   node.int_args[0] = in.height;
   node.int_args[1] = in.width;
-  conv2d_into(y.output().data(), x.value().data(), x.rows(), in, k, w.value(), b != nullptr ? b->value().data() : nullptr);
+  conv2d_into(conv_plan(x.rows(), in, w.rows(), k), y.output().data(), x.value().data(), w.value(),
+              b != nullptr ? b->value().data() : nullptr);
   return y;
 }
 
@@ -194,7 +273,7 @@ matrix<Scalar> conv2d(const matrix<Scalar>& x, const matrix<Scalar>& w, const ma
   const detail::shape bs = detail::shape_of(b);
   const index_t k = detail::check_conv2d(detail::shape_of(x), detail::shape_of(w), &bs, in);
   matrix<Scalar> y(x.rows(), w.rows() * in.pixels());
-  detail::conv2d_into(y.data(), x.data(), x.rows(), in, k, w, b.data());
+  detail::conv2d_into(detail::conv_plan(x.rows(), in, w.rows(), k), y.data(), x.data(), w, b.data());
   return y;
 }
 /// conv2d without a bias.
@@ -202,7 +281,8 @@ template <class Scalar>
 matrix<Scalar> conv2d(const matrix<Scalar>& x, const matrix<Scalar>& w, const image_shape& in) {
   const index_t k = detail::check_conv2d(detail::shape_of(x), detail::shape_of(w), nullptr, in);
   matrix<Scalar> y(x.rows(), w.rows() * in.pixels());
-  detail::conv2d_into(y.data(), x.data(), x.rows(), in, k, w, static_cast<const Scalar*>(nullptr));
+  detail::conv2d_into(detail::conv_plan(x.rows(), in, w.rows(), k), y.data(), x.data(), w,
+                      static_cast<const Scalar*>(nullptr));
   return y;
 }
 
