@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]
 #
-# HARNESS: csv_reader, npy_reader, checkpoint_reader, cli_options (default: all four). Without
-# SECONDS_PER_HARNESS the run takes about 60 seconds in all, split evenly. Builds with clang++
+# HARNESS: csv_reader, npy_reader, idx_reader, checkpoint_reader, cli_options (default: all five).
+# Without SECONDS_PER_HARNESS the run takes about 60 seconds in all, split evenly. Builds with clang++
 # (CLANGXX overrides it) into build/fuzz/, grows a working corpus in build/fuzz/corpus/HARNESS
 # (seeded from tests/fuzz/corpus/HARNESS, which is never written), keeps crashing inputs and logs in
 # build/fuzz/artifacts/ and build/fuzz/logs/. Exits non-zero if any harness had a finding or did
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_harnesses=(csv_reader npy_reader checkpoint_reader cli_options)
+all_harnesses=(csv_reader npy_reader idx_reader checkpoint_reader cli_options)
 usage() { sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 seconds=""
@@ -79,7 +79,8 @@ build() {
   else
     compile "$out/obj/$h.o" "tests/fuzz/$h.cpp" -fsanitize=fuzzer || return 1
   fi
-  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$out/obj/$h.o" "${objects[@]}" -o "$out/$h"
+  # -lz: io/idx.hpp (gzipped IDX files), which every harness reaches through eigenflow.hpp or directly.
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$out/obj/$h.o" "${objects[@]}" -o "$out/$h" -lz
 }
 
 # Longest input per harness: enough for every seed and for nested or repeated structure.
@@ -87,6 +88,7 @@ max_len() {
   case $1 in
     csv_reader) echo 4096 ;;
     npy_reader) echo 8192 ;;
+    idx_reader) echo 4096 ;;
     checkpoint_reader) echo 4096 ;;
     cli_options) echo 1024 ;;
   esac

@@ -4,7 +4,21 @@
 # Does nothing when everything is present; otherwise runs `apt-get update` once and installs what
 # is missing (as root, or through sudo when it is available). Extra package names may be passed as
 # arguments (optional components add theirs this way).
+#
+#   scripts/install-deps.sh [--images] [PACKAGE...]
+#
+# --images also installs the image data sets (Fashion-MNIST, about 30 MB, for
+# data::load_fashion_mnist); neither the build, the tests nor CI need them.
 set -euo pipefail
+
+extra=()
+for arg in "$@"; do
+  case "$arg" in
+    --images) extra+=(dataset-fashion-mnist) ;;  # gzipped IDX files in /usr/share/datasets/fashion-mnist
+    -*) echo "install-deps: unknown option '$arg' (known: --images)" >&2; exit 2 ;;
+    *) extra+=("$arg") ;;
+  esac
+done
 
 packages=(
   g++              # C++20 compiler (GCC 12 on Debian 12)
@@ -16,8 +30,9 @@ packages=(
   libbenchmark-dev # Google Benchmark: benchmarks/
   libcli11-dev     # CLI11 (header-only): command lines of the examples and tools
   libstb-dev       # stb_image_write: PNG pictures (eigenflow/plot)
+  zlib1g-dev       # zlib: gzipped IDX files (io/idx.hpp; Fashion-MNIST ships gzipped)
   doxygen          # the API reference (the `docs` target) and its no-warning test
-  "$@"
+  "${extra[@]}"
 )
 
 missing=()

@@ -1,12 +1,14 @@
 // include/eigenflow/data.hpp — data sets and their preparation: FFJORD's 2-D toy sets, the 8x8
-// digits (split, dequantization, bits per pixel), standardization with its log-determinant.
+// digits (split, dequantization, bits per pixel), Fashion-MNIST (Debian's dataset-fashion-mnist),
+// standardization with its log-determinant.
 #pragma once
 
 /// @namespace eigenflow::data
-/// Data sets and their preparation: toy 2-D sets, the digits, standardization and whitening (per class too).
+/// Data sets and their preparation: toy 2-D sets, the digits, Fashion-MNIST, standardization and whitening (per class too).
 
 #include "eigenflow/data/class_whitening.hpp"
 #include "eigenflow/data/digits.hpp"
+#include "eigenflow/data/fashion_mnist.hpp"
 #include "eigenflow/data/standardizer.hpp"
 #include "eigenflow/data/toy2d.hpp"
 #include "eigenflow/data/whitening.hpp"
