@@ -17,6 +17,7 @@
 #include "eigenflow/flows/coupling.hpp"
 #include "eigenflow/flows/flow.hpp"
 #include "eigenflow/flows/glow_builders.hpp"
+#include "eigenflow/flows/logit.hpp"
 #include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/made.hpp"
 #include "eigenflow/flows/mlp_conditioner.hpp"
