@@ -19,6 +19,7 @@
 #include "eigenflow/eigenflow.hpp"
 #include "support/heap_counter.hpp"
 #include "support/same_run.hpp"
+#include "support/training_step.hpp"
 
 namespace {
 
@@ -65,18 +66,7 @@ void training_step(benchmark::State& state) {
   const train::dataset<float> data{(normal_matrix<float>(batch, images.size(), rng).array().abs() * 0.3f).min(0.99f).matrix()};
   model.initialize(data.x);
   for (auto* p : model.parameters()) p->value += 0.01f * normal_matrix<float>(p->value.rows(), p->value.cols(), rng);
-  optim::adam<float> adam({.learning_rate = 1e-4f});
-  std::unique_ptr<train::data_parallel<flows::flow<float>>> workers;
-  if (threads > 1) workers = std::make_unique<train::data_parallel<flows::flow<float>>>(model, threads);
-  tape<float> t;
-  auto step = [&] {
-    const nn::parameter_list<float> params = model.parameters();
-    params.zero_grad();
-    const step_loss r = workers ? workers->accumulate_gradient(model, data, rng)
-                                : model.accumulate_gradient(data.x, data.context(), rng, t);
-    adam.step(params);
-    return r.loss;
-  };
+  bench::training_step<flows::flow<float>> step(model, data, threads);
   step();
   const std::size_t allocations = bench::count_heap_allocations([&] {
     for (int i = 0; i < 2; ++i) step();

@@ -34,7 +34,7 @@ constexpr double logit_alpha = 1e-6;
 
 struct settings {
   std::string data = std::string(data::fashion_mnist_default_directory);
-  long iters = 1500;
+  long iters = 6000;
   index_t batch = 64;
   double lr = 1e-3;
   int levels = 2;
