@@ -10,6 +10,7 @@
 #include "eigenflow/error.hpp"
 #include "eigenflow/io/idx.hpp"
 #include "support/scratch_dir.hpp"
+#include "support/thrown.hpp"
 
 namespace {
 // The data suite is one unity translation unit: the helpers and cases stay in their own namespace.
@@ -21,6 +22,8 @@ namespace io = eigenflow::io;
 using Catch::Contains;
 using eigenflow::index_t;
 using eigenflow::matrix;
+using eigenflow::io_error;
+using eigenflow::test::message_of;
 using eigenflow::test::scratch_dir;
 
 // Pixel (y, x) of fake image i.
@@ -41,17 +44,6 @@ void write_fake_split(const fs::path& dir, const std::string& prefix, const std:
   io::write_idx(dir / (prefix + "-images-idx3-ubyte" + gz), pixels, {.gzip = gzipped});
   io::write_idx(dir / (prefix + "-labels-idx1-ubyte" + gz),
                 io::idx_array{io::idx_type::u8, {static_cast<index_t>(labels.size())}, labels}, {.gzip = gzipped});
-}
-
-template <class F>
-std::string io_error_of(F&& f) {
-  try {
-    f();
-  } catch (const eigenflow::io_error& e) {
-    return e.what();
-  }
-  FAIL("no io_error was thrown");
-  return {};
 }
 
 TEST_CASE("fashion-mnist: a fake data set under the real file names", "[data][fashion_mnist]") {
@@ -97,39 +89,39 @@ TEST_CASE("fashion-mnist: missing or inconsistent files are named", "[data][fash
 
   SECTION("no directory: how to install the data set") {
     const fs::path absent = dir / "absent";
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(absent, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(absent, train); }),
                Contains(absent.string() + ": no such directory") && Contains("dataset-fashion-mnist") &&
                    Contains("scripts/install-deps.sh --images"));
   }
   SECTION("a missing file") {
     write_fake_split(dir.path, "t10k", {1, 2}, true);
     fs::remove(dir / "t10k-labels-idx1-ubyte.gz");
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, test); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, test); }),
                Contains((dir / "t10k-labels-idx1-ubyte.gz").string() + ": no such file (nor t10k-labels-idx1-ubyte)") &&
                    Contains("sudo apt-get install dataset-fashion-mnist"));
     // The other split's files are not this one's.
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, train); }),
                Contains("train-images-idx3-ubyte.gz: no such file"));
   }
   SECTION("counts that differ") {
     write_fake_split(dir.path, "train", {1, 2, 3, 4}, true, 5);
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, train); }),
                Contains((dir / "train-images-idx3-ubyte.gz").string() + " holds 5 images, but") &&
                    Contains((dir / "train-labels-idx1-ubyte.gz").string() + " holds 4 labels"));
   }
   SECTION("a label of no class") {
     write_fake_split(dir.path, "train", {1, 2, 10}, true);
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, train); }),
                Contains((dir / "train-labels-idx1-ubyte.gz").string() + ": label 2 is 10, outside 0..9"));
   }
   SECTION("images that are not 28 x 28 bytes") {
     write_fake_split(dir.path, "train", {1, 2}, true, -1, 28, 27);
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, train); }),
                Contains((dir / "train-images-idx3-ubyte.gz").string() +
                         ": at byte offset 12 of the decompressed data: the items are 28 x 27, expected 28 x 28"));
     matrix<double> pixels = matrix<double>::Zero(1, 784);
     io::write_idx(dir / "train-images-idx3-ubyte.gz", io::make_idx(io::idx_type::i16, {1, 28, 28}, pixels));
-    CHECK_THAT(io_error_of([&] { data::load_fashion_mnist<float>(dir.path, train); }),
+    CHECK_THAT(message_of<io_error>([&] { data::load_fashion_mnist<float>(dir.path, train); }),
                Contains("at byte offset 2: the values are short, expected ubyte"));
   }
 }

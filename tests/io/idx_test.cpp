@@ -17,6 +17,7 @@
 #include "eigenflow/io/idx.hpp"
 #include "eigenflow/matrix.hpp"
 #include "support/scratch_dir.hpp"
+#include "support/thrown.hpp"
 
 namespace {
 namespace idx_test {
@@ -25,6 +26,9 @@ namespace io = eigenflow::io;
 using Catch::Contains;
 using eigenflow::index_t;
 using eigenflow::matrix;
+using eigenflow::io_error;
+using eigenflow::value_error;
+using eigenflow::test::message_of;
 using eigenflow::test::read_bytes;
 using eigenflow::test::scratch_dir;
 using eigenflow::test::write_bytes;
@@ -75,30 +79,6 @@ std::string gunzip(const std::string& compressed) {
   out.resize(z.total_out);
   inflateEnd(&z);
   return out;
-}
-
-/// The message of the io_error `f` throws; fails the test if it throws none.
-template <class F>
-std::string io_error_of(F&& f) {
-  try {
-    f();
-  } catch (const eigenflow::io_error& e) {
-    return e.what();
-  }
-  FAIL("no io_error was thrown");
-  return {};
-}
-
-/// The message of the value_error `f` throws; fails the test if it throws none.
-template <class F>
-std::string value_error_of(F&& f) {
-  try {
-    f();
-  } catch (const eigenflow::value_error& e) {
-    return e.what();
-  }
-  FAIL("no value_error was thrown");
-  return {};
 }
 
 bool same_bits(const matrix<double>& a, const matrix<double>& b) {
@@ -255,13 +235,13 @@ TEST_CASE("idx: malformed files are refused naming the file, the byte offset and
   const std::string file = path.string();
   auto refusal = [&](const std::string& content, const io::idx_read_options& options = {}) {
     write_bytes(path, content);
-    return io_error_of([&] { io::read_idx(path, options); });
+    return message_of<io_error>([&] { io::read_idx(path, options); });
   };
 
   SECTION("missing, a directory") {
-    CHECK_THAT(io_error_of([&] { io::read_idx(dir / "absent"); }),
+    CHECK_THAT(message_of<io_error>([&] { io::read_idx(dir / "absent"); }),
                Contains((dir / "absent").string()) && Contains("no such file"));
-    CHECK_THAT(io_error_of([&] { io::read_idx(dir.path); }), Contains(dir.path.string()) && Contains("is a directory"));
+    CHECK_THAT(message_of<io_error>([&] { io::read_idx(dir.path); }), Contains(dir.path.string()) && Contains("is a directory"));
   }
   SECTION("truncated header") {
     CHECK_THAT(refusal(""), Contains(file + ": at byte offset 0: truncated header: the file is empty"));
@@ -330,7 +310,7 @@ TEST_CASE("idx: faults of gzip files", "[io][idx]") {
   const std::string packed = gzip(good);
   auto refusal = [&](const std::string& content) {
     write_bytes(path, content);
-    return io_error_of([&] { io::read_idx(path); });
+    return message_of<io_error>([&] { io::read_idx(path); });
   };
 
   SECTION("a truncated stream") {
@@ -385,9 +365,9 @@ TEST_CASE("idx: a lying header allocates nothing the file does not deliver", "[i
   write_bytes(dir / "plain", content);
   write_bytes(dir / "packed", gzip(content));
   const io::idx_read_options unlimited{.max_bytes = std::numeric_limits<std::uint64_t>::max()};
-  CHECK_THAT(io_error_of([&] { io::read_idx(dir / "plain", unlimited); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx(dir / "plain", unlimited); }),
              Contains("at byte offset 12: truncated data") && Contains("the file has 10 after the header"));
-  CHECK_THAT(io_error_of([&] { io::read_idx(dir / "packed", unlimited); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx(dir / "packed", unlimited); }),
              Contains("at byte offset 22 of the decompressed data: truncated data") && Contains("has only 10"));
 }
 
@@ -397,22 +377,22 @@ TEST_CASE("idx: labels and matrices refuse values they cannot hold", "[io][idx]"
   const std::string file = path.string();
 
   write_bytes(path, header(0x0D, {2}) + std::string(8, '\0'));
-  CHECK_THAT(io_error_of([&] { io::read_idx_labels(path); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx_labels(path); }),
              Contains(file + ": at byte offset 2: labels are integers, not float values"));
   write_bytes(path, gzip(header(0x09, {3}) + bytes_of({3, 0xfe, 4})));
-  CHECK_THAT(io_error_of([&] { io::read_idx_labels(path); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx_labels(path); }),
              Contains(file + ": at byte offset 9 of the decompressed data: label 1 is negative (-2)"));
   write_bytes(path, header(0x08, {2, 1}) + "ab");
-  CHECK_THAT(io_error_of([&] { io::read_idx_labels(path); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx_labels(path); }),
              Contains(file + ": at byte offset 3: the items are 1, expected single values"));
 
   // 1e300 is a double no float holds: refused for float, read for double.
   const std::string big = bytes_of({0x7e, 0x37, 0xe4, 0x3c, 0x88, 0x00, 0x75, 0x9c});
   write_bytes(path, header(0x0E, {2, 2}) + std::string(16, '\0') + big + std::string(8, '\0'));
-  CHECK_THAT(io_error_of([&] { io::read_idx_matrix<float>(path); }),
+  CHECK_THAT(message_of<io_error>([&] { io::read_idx_matrix<float>(path); }),
              Contains(file + ": at byte offset 28: the value at row 1, column 0 does not fit in float"));
   CHECK(io::read_idx_matrix<double>(path)(1, 0) == 1e300);
-  CHECK_THAT(value_error_of([&] { io::idx_matrix<float>(io::read_idx(path)); }),
+  CHECK_THAT(message_of<value_error>([&] { io::idx_matrix<float>(io::read_idx(path)); }),
              Contains("row 1, column 0 does not fit in float"));
 }
 
@@ -420,32 +400,32 @@ TEST_CASE("idx: make_idx, write_idx and idx_array refuse inconsistent arrays", "
   scratch_dir dir;
   matrix<double> m(1, 3);
   m << 0, 256, 1;
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::u8, {1, 3}, m); }),
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::u8, {1, 3}, m); }),
              Contains("make_idx: the value at row 0, column 1 (256") && Contains("is not a ubyte value"));
   m << 0, 1.5, 1;
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::i32, {1, 3}, m); }), Contains("row 0, column 1"));
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::i32, {1, 3}, m); }), Contains("row 0, column 1"));
   m << 0, 40000, 1;
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::i16, {1, 3}, m); }), Contains("not a short value"));
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::i16, {1, 3}, m); }), Contains("not a short value"));
   m << 0, std::numeric_limits<double>::quiet_NaN(), 1;
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::i8, {1, 3}, m); }), Contains("not a sbyte value"));
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::i8, {1, 3}, m); }), Contains("not a sbyte value"));
   m << 0, 1e300, 1;
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::f32, {1, 3}, m); }), Contains("not a float value"));
-  CHECK_THAT(value_error_of([&] { io::make_idx(io::idx_type::f64, {3}, m); }),
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::f32, {1, 3}, m); }), Contains("not a float value"));
+  CHECK_THAT(message_of<value_error>([&] { io::make_idx(io::idx_type::f64, {3}, m); }),
              Contains("the sizes 3 do not match a 1 x 3 matrix"));
 
   const auto path = dir / "out";
-  CHECK_THAT(value_error_of([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {2, 2}, {1, 2, 3}}); }),
+  CHECK_THAT(message_of<value_error>([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {2, 2}, {1, 2, 3}}); }),
              Contains("the sizes 2 x 2 of ubyte values do not match the 3 bytes"));
-  CHECK_THAT(value_error_of([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {}, {}}); }),
+  CHECK_THAT(message_of<value_error>([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {}, {}}); }),
              Contains("1 to 16 dimensions, not 0"));
-  CHECK_THAT(value_error_of([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {index_t{1} << 32}, {}}); }),
+  CHECK_THAT(message_of<value_error>([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {index_t{1} << 32}, {}}); }),
              Contains("the size 4294967296 does not fit an IDX header"));
-  CHECK_THAT(value_error_of([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {1}, {1}}, {.level = 10}); }),
+  CHECK_THAT(message_of<value_error>([&] { io::write_idx(path, io::idx_array{io::idx_type::u8, {1}, {1}}, {.level = 10}); }),
              Contains("the compression level is -1 to 9, not 10"));
-  CHECK_THAT(value_error_of([&] { (void)io::idx_array{io::idx_type::i16, {2}, {0, 1, 2}}.value(1); }),
+  CHECK_THAT(message_of<value_error>([&] { (void)io::idx_array{io::idx_type::i16, {2}, {0, 1, 2}}.value(1); }),
              Contains("index 1 is outside the array's 1 values"));
   CHECK_FALSE(std::filesystem::exists(path));
-  CHECK_THAT(io_error_of([&] { io::write_idx(dir / "absent" / "out", io::idx_array{io::idx_type::u8, {1}, {1}}); }),
+  CHECK_THAT(message_of<io_error>([&] { io::write_idx(dir / "absent" / "out", io::idx_array{io::idx_type::u8, {1}, {1}}); }),
              Contains((dir / "absent" / "out").string()) && Contains("does not exist"));
 }
 
