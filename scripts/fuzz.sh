@@ -8,7 +8,8 @@
 # (CLANGXX overrides it) into build/fuzz/, grows a working corpus in build/fuzz/corpus/HARNESS
 # (seeded from tests/fuzz/corpus/HARNESS, which is never written), keeps crashing inputs and logs in
 # build/fuzz/artifacts/ and build/fuzz/logs/. Exits non-zero if any harness had a finding or did
-# not build. FUZZ_CXXFLAGS (space-separated) go first on every compile line, e.g. an -I overlay.
+# not build. FUZZ_CXXFLAGS (space-separated) go first on every compile line, e.g. an -I overlay;
+# FUZZ_JOBS compiles run at once (default: the number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,22 +66,55 @@ compile() {
   }
 }
 
-build() {
-  local h=$1 objects=()
+# The objects of harness h, one "target source [flags...]" line each.
+objects_of() {
+  local h=$1
   if [[ "$h" == cli_options ]]; then
     # The command line's verbs, as tools/CMakeLists.txt builds them (not main.cpp: the harness
     # stands in for it). Instrumented for coverage, linked into the fuzzer.
     local verb
     for verb in train sample logprob info; do
-      compile "$out/obj/cli_$verb.o" "tools/eigenflow/$verb.cpp" -fsanitize=fuzzer-no-link || return 1
-      objects+=("$out/obj/cli_$verb.o")
+      echo "$out/obj/cli_$verb.o tools/eigenflow/$verb.cpp -fsanitize=fuzzer-no-link"
     done
-    compile "$out/obj/$h.o" "tests/fuzz/$h.cpp" -fsanitize=fuzzer -Itools/eigenflow || return 1
+    echo "$out/obj/$h.o tests/fuzz/$h.cpp -fsanitize=fuzzer -Itools/eigenflow"
   else
-    compile "$out/obj/$h.o" "tests/fuzz/$h.cpp" -fsanitize=fuzzer || return 1
+    echo "$out/obj/$h.o tests/fuzz/$h.cpp -fsanitize=fuzzer"
   fi
-  # -lz: io/idx.hpp (gzipped IDX files), which every harness reaches through eigenflow.hpp or directly.
-  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$out/obj/$h.o" "${objects[@]}" -o "$out/$h" -lz
+}
+
+# Compiles every object of every harness, FUZZ_JOBS (default: the cores) at a time, each job's
+# messages printed whole when it ends; then links each harness whose objects all compiled.
+# Sets built_ok[h] to 1 or 0.
+declare -A built_ok
+build_all() {
+  local jobs=${FUZZ_JOBS:-$(nproc)} h line pid
+  local -A harness_of_job=() log_of_job=()
+  for h in "${harnesses[@]}"; do built_ok[$h]=1; done
+  finish_one() {
+    local done_pid status=0
+    wait -n -p done_pid || status=$?
+    cat "${log_of_job[$done_pid]}"
+    ((status == 0)) || built_ok[${harness_of_job[$done_pid]}]=0
+    unset "harness_of_job[$done_pid]" "log_of_job[$done_pid]"
+  }
+  for h in "${harnesses[@]}"; do
+    while read -r -a line; do
+      while ((${#harness_of_job[@]} >= jobs)); do finish_one; done
+      local log="$out/logs/compile-$(basename "${line[0]}").log"
+      compile "${line[@]}" > "$log" 2>&1 &
+      pid=$!
+      harness_of_job[$pid]=$h
+      log_of_job[$pid]=$log
+    done < <(objects_of "$h")
+  done
+  while ((${#harness_of_job[@]} > 0)); do finish_one; done
+  for h in "${harnesses[@]}"; do
+    ((built_ok[$h])) || continue
+    local objects=()
+    while read -r -a line; do objects+=("${line[0]}"); done < <(objects_of "$h")
+    # -lz: io/idx.hpp (gzipped IDX files), which every harness reaches through eigenflow.hpp or directly.
+    "$cxx" "${flags[@]}" -fsanitize=fuzzer "${objects[@]}" -o "$out/$h" -lz || built_ok[$h]=0
+  done
 }
 
 # Longest input per harness: enough for every seed and for nested or repeated structure.
@@ -98,8 +132,9 @@ max_len() {
 failed=()
 summary=()
 runnable=()
+build_all
 for h in "${harnesses[@]}"; do
-  if build "$h"; then
+  if ((built_ok[$h])); then
     runnable+=("$h")
   else
     failed+=("$h")

@@ -9,6 +9,7 @@
 #include "eigenflow/continuous/builders.hpp"
 #include "eigenflow/continuous/cnf.hpp"
 #include "eigenflow/continuous/concat_squash_dynamics.hpp"
+#include "eigenflow/continuous/conv_concat_squash_dynamics.hpp"
 #include "eigenflow/continuous/dynamics.hpp"
 #include "eigenflow/continuous/dynamics_options.hpp"
 #include "eigenflow/continuous/functor_dynamics.hpp"

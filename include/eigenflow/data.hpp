@@ -1,11 +1,12 @@
 // include/eigenflow/data.hpp — data sets and their preparation: FFJORD's 2-D toy sets, the 8x8
 // digits (split, dequantization, bits per pixel), Fashion-MNIST (Debian's dataset-fashion-mnist),
-// standardization with its log-determinant.
+// standardization with its log-determinant, text prompts as bags of words.
 #pragma once
 
 /// @namespace eigenflow::data
-/// Data sets and their preparation: toy 2-D sets, the digits, Fashion-MNIST, standardization and whitening (per class too).
+/// Data sets and their preparation: toy 2-D sets, the digits, Fashion-MNIST, standardization and whitening (per class too), text prompts as bags of words.
 
+#include "eigenflow/data/bag_of_words.hpp"
 #include "eigenflow/data/class_whitening.hpp"
 #include "eigenflow/data/digits.hpp"
 #include "eigenflow/data/fashion_mnist.hpp"

@@ -11,6 +11,7 @@
 #include "eigenflow/flows/autoregressive_builders.hpp"
 #include "eigenflow/flows/bijector.hpp"
 #include "eigenflow/flows/builders.hpp"
+#include "eigenflow/flows/class_actnorm.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conditioner.hpp"
 #include "eigenflow/flows/conv_conditioner.hpp"

@@ -6,6 +6,7 @@
 
 #include "eigenflow/nn/concat_squash.hpp"
 #include "eigenflow/nn/conv2d.hpp"
+#include "eigenflow/nn/conv_concat_squash.hpp"
 #include "eigenflow/nn/embedding.hpp"
 #include "eigenflow/nn/init.hpp"
 #include "eigenflow/nn/layer_norm.hpp"

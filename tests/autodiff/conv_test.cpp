@@ -158,3 +158,33 @@ TEST_CASE("channel blocks and per-channel vectors", "[autodiff][ops][image]") {
   CHECK_THROWS_WITH(expand_channels(uniform(1, 2, -1, 1, 22), s),
                     Contains("expand_channels: 1x2 is not one value per channel of 3x2x3 (expected 1x3)"));
 }
+
+TEST_CASE("resampled_columns: the same pixels at another resolution", "[autodiff][ops][image]") {
+  const image_shape in{1, 8, 4};
+  const matrix<double> x = uniform(2, in.size(), -1, 1, 23);
+  SECTION("the same size is the identity") {
+    const resampled_image r = resampled_columns(in, 8, 4);
+    CHECK(r.shape == in);
+    CHECK(gather_cols(x, std::span<const index_t>(r.columns)) == x);
+  }
+  SECTION("2^k times smaller is k squeezes") {
+    const resampled_image r = resampled_columns(in, 2, 1);
+    CHECK(r.shape == image_shape{16, 2, 1});
+    CHECK(gather_cols(x, std::span<const index_t>(r.columns)) == squeeze(squeeze(x, in), squeezed(in)));
+  }
+  SECTION("an integer factor larger repeats each pixel") {
+    const resampled_image r = resampled_columns(in, 24, 12);
+    REQUIRE(r.shape == image_shape{1, 24, 12});
+    const matrix<double> big = gather_cols(x, std::span<const index_t>(r.columns));
+    for (index_t y = 0; y < 24; ++y) {
+      for (index_t xx = 0; xx < 12; ++xx) CHECK(big(1, r.shape.column(0, y, xx)) == x(1, in.column(0, y / 3, xx / 3)));
+    }
+  }
+  SECTION("other sizes are refused") {
+    CHECK_THROWS_WITH(resampled_columns(image_shape{1, 4, 4}, 3, 3),
+                      Contains("resampled_columns: images of 1x4x4 cannot be brought to 3x3"));
+    CHECK_THROWS_WITH(resampled_columns(image_shape{1, 6, 6}, 4, 4), Contains("cannot be brought to 4x4"));
+    CHECK_THROWS_WITH(resampled_columns(in, 4, 4), Contains("cannot be brought to 4x4"));     // aspect
+    CHECK_THROWS_WITH(resampled_columns(in, 16, 12), Contains("cannot be brought to 16x12"));  // 2 ≠ 3
+  }
+}

@@ -13,6 +13,7 @@
 
 #include "eigenflow/autodiff.hpp"
 #include "eigenflow/continuous/concat_squash_dynamics.hpp"
+#include "eigenflow/continuous/conv_concat_squash_dynamics.hpp"
 #include "eigenflow/continuous/dynamics_options.hpp"
 #include "eigenflow/continuous/functor_dynamics.hpp"
 #include "eigenflow/continuous/time_mlp_dynamics.hpp"
@@ -30,6 +31,13 @@ namespace {
 
 using cs_dynamics = continuous::concat_squash_dynamics<double>;
 using mlp_dynamics = continuous::time_mlp_dynamics<double>;
+
+/// The convolutional network on images of one row of `d` pixels, so that the shared template
+/// tests build it as they build the dense networks (its 3×3 kernels then mix neighbouring pixels).
+struct conv_dynamics : continuous::conv_concat_squash_dynamics<double> {
+  conv_dynamics(index_t d, random_engine& rng, dynamics_options o = {}, std::string name = "dynamics")
+      : continuous::conv_concat_squash_dynamics<double>({1, 1, d}, rng, std::move(o), std::move(name)) {}
+};
 
 constexpr index_t batch = 4;
 constexpr index_t dim = 2;
@@ -202,7 +210,7 @@ TEST_CASE("float dynamics match double ones", "[continuous][dynamics]") {
 }
 
 TEMPLATE_TEST_CASE("built-in dynamics: plain, tape and tangent evaluations give identical values",
-                   "[continuous][dynamics]", cs_dynamics, mlp_dynamics) {
+                   "[continuous][dynamics]", cs_dynamics, mlp_dynamics, conv_dynamics) {
   const batch_data d;
   for_each_configuration<TestType>([&](const continuous::dynamics<double>& f, const condition_spec& cond) {
     const matrix<double> plain = f(d.z, d.time, context_for(cond, d.labels, &d.features));
@@ -221,7 +229,7 @@ TEMPLATE_TEST_CASE("built-in dynamics: plain, tape and tangent evaluations give 
 }
 
 TEMPLATE_TEST_CASE("built-in dynamics: gradients and tangents in z, t and the context match finite differences",
-                   "[continuous][dynamics]", cs_dynamics, mlp_dynamics) {
+                   "[continuous][dynamics]", cs_dynamics, mlp_dynamics, conv_dynamics) {
   const batch_data d;
   for_each_configuration<TestType>([&](const continuous::dynamics<double>& f, const condition_spec& cond) {
     std::vector<matrix<double>> inputs = {d.z, d.time};
@@ -236,11 +244,15 @@ TEMPLATE_TEST_CASE("built-in dynamics: gradients and tangents in z, t and the co
 }
 
 TEMPLATE_TEST_CASE("built-in dynamics: parameter gradients match finite differences", "[continuous][dynamics]",
-                   cs_dynamics, mlp_dynamics) {
+                   cs_dynamics, mlp_dynamics, conv_dynamics) {
   const batch_data d;
   for_each_configuration<TestType>([&](continuous::dynamics<double>& f, const condition_spec& cond) {
     const auto params = f.parameters();
-    CHECK(params.size() == (cond.classes > 0 ? 1u : 0u) + (std::is_same_v<TestType, cs_dynamics> ? 15u : 6u));
+    // Three layers of 5 (ConcatSquash) or 2 (MLP) parameters, the class embedding, and for the
+    // convolutional network the context's projection onto the first hidden channels.
+    std::size_t expected = (std::is_same_v<TestType, mlp_dynamics> ? 6u : 15u) + (cond.classes > 0 ? 1u : 0u);
+    if (std::is_same_v<TestType, conv_dynamics> && !cond.unconditional()) ++expected;
+    CHECK(params.size() == expected);
     check_parameter_gradients(
         [&](tape<double>& t) {
           const var<double> fv = t.constant(d.features);
@@ -252,7 +264,7 @@ TEMPLATE_TEST_CASE("built-in dynamics: parameter gradients match finite differen
 
 TEMPLATE_TEST_CASE("built-in dynamics: the gradient of eps^T (df/dz) eps in parameters, z, t and the context "
                    "matches finite differences",
-                   "[continuous][dynamics][second_order]", cs_dynamics, mlp_dynamics) {
+                   "[continuous][dynamics][second_order]", cs_dynamics, mlp_dynamics, conv_dynamics) {
   batch_data d;
   for_each_configuration<TestType>([&](continuous::dynamics<double>& f, const condition_spec& cond) {
     matrix<double> z_grad, time_grad, features_grad;
@@ -277,7 +289,7 @@ TEMPLATE_TEST_CASE("built-in dynamics: the gradient of eps^T (df/dz) eps in para
 }
 
 TEMPLATE_TEST_CASE("built-in dynamics reject bad shapes, contexts and options", "[continuous][dynamics][errors]",
-                   cs_dynamics, mlp_dynamics) {
+                   cs_dynamics, mlp_dynamics, conv_dynamics) {
   const batch_data d;
   random_engine rng(4);
   const TestType f(dim, rng, {.hidden = {4}, .condition = {.classes = class_count, .features = feature_count}}, "field");

@@ -1,9 +1,11 @@
 // tests/flows/conv_coupling_test.cpp — affine couplings over images with the convolutional
 // conditioner: channel splits, bijections with the full Jacobian's log-det, the identity at
-// start, parameter gradients, and conditioning on a class and on context features.
+// start, parameter gradients, and conditioning on a class, on context features and on a
+// context image (super-resolution).
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "eigenflow/autodiff.hpp"
@@ -23,14 +25,15 @@ using eigenflow::test::uniform;
 namespace {
 
 flows::affine_coupling<double> conv_coupling(const image_shape& s, bool first, random_engine& rng,
-                                             condition_spec condition = {}) {
+                                             condition_spec condition = {},
+                                             std::optional<image_shape> context_image = std::nullopt) {
   std::vector<index_t> b = flows::channel_split(s, first);
   const index_t transformed_channels = static_cast<index_t>(b.size()) / s.pixels();
   const image_shape conditioning{s.channels - transformed_channels, s.height, s.width};
   auto net = std::make_unique<flows::conv_conditioner<double>>(
       "c", conditioning, 2 * transformed_channels,
       flows::conv_conditioner_options{.width = 5, .hidden_activation = activation::tanh, .condition = condition,
-                                      .embedding_dim = 3},
+                                      .embedding_dim = 3, .context_image = context_image},
       rng);
   return flows::affine_coupling<double>(s.size(), std::move(b), std::move(net));
 }
@@ -103,4 +106,43 @@ TEST_CASE("conv coupling: conditioned on a class and on context features", "[flo
       },
       layer.parameters());
   CHECK_THROWS_WITH(layer.forward(x, {}), Contains("class labels are required"));
+}
+
+TEST_CASE("conv coupling: conditioned on a context image, pixel by pixel", "[flows][images][coupling][conditional]") {
+  random_engine rng(82);
+  const image_shape s{2, 6, 6};
+  // A coarser context image (repeated to 6×6) and a finer one (squeezed to 4 channels of 6×6),
+  // each with a class as well.
+  for (const image_shape low : {image_shape{1, 3, 3}, image_shape{1, 12, 12}}) {
+    INFO("context image " << low.to_string());
+    auto layer = conv_coupling(s, false, rng, {.classes = 2, .features = low.size()}, low);
+    randomize(layer.parameters(), 83, 0.4);
+    const std::vector<index_t> labels = {0, 1, 1};
+    const matrix<double> image = uniform(3, low.size(), -1, 1, 84);
+    const matrix<double> x = uniform(3, s.size(), -2, 2, 85);
+    expect_bijection(layer, x, {.labels = labels, .features = &image});
+    // Changing one context pixel changes the output only near where that pixel lands.
+    matrix<double> nudged = image;
+    nudged(0, 0) += 0.5;
+    const matrix<double> moved = layer.forward(x, {.labels = labels, .features = &nudged}).value -
+                                 layer.forward(x, {.labels = labels, .features = &image}).value;
+    CHECK(moved.row(0).norm() > 1e-4);
+    CHECK(moved.bottomRows(2).isZero());
+    // It lands in pixels (0..1, 0..1) at most, and two 3×3 convolutions reach 2 pixels further,
+    // never the far corner.
+    CHECK(moved(0, s.column(1, 4, 1)) == 0.0);
+    CHECK(moved(0, s.column(1, 5, 5)) == 0.0);
+    distributions::standard_normal<double> normal(s.size());
+    check_parameter_gradients(
+        [&](tape<double>& t) {
+          const var<double> f = t.constant(image);
+          const auto z = layer.forward(t.constant(x), {.labels = labels, .features = &f});
+          return add(normal.log_prob(z.value), z.log_det);
+        },
+        layer.parameters());
+  }
+  CHECK_THROWS_WITH(conv_coupling(s, false, rng, {.features = 3}, image_shape{1, 2, 2}),
+                    Contains("c: a context image of 1x2x2 needs 4 context features, the condition has 3"));
+  CHECK_THROWS_WITH(conv_coupling(s, false, rng, {.features = 16}, image_shape{1, 4, 4}),
+                    Contains("images of 1x4x4 cannot be brought to 6x6"));
 }

@@ -86,12 +86,31 @@ TEST_CASE("glow: conditioned on a class", "[flows][images][glow][conditional]") 
   const flows::glow_options o{.image = {1, 4, 4}, .levels = 2, .steps = 1, .width = 3, .condition = {.classes = 3}};
   flows::flow<double> model = flows::make_glow<double>(o, rng);
   CHECK(model.condition().classes == 3);
+  // The top prior has a mean and scale per class (Glow's class-conditional prior).
+  bool has_class_prior = false;
+  for (const auto& p : model.parameters()) has_class_prior = has_class_prior || p.name == "levels.1.class_prior.loc";
+  CHECK(has_class_prior);
   randomize(model.parameters(), 91, 0.3);
   const matrix<double> x = uniform(4, 16, -1, 1, 92);
   const std::vector<index_t> labels = {0, 1, 2, 1}, other = {2, 2, 0, 0};
   expect_bijection(model.bijection(), x, {.labels = labels});
   CHECK((model.log_prob(x, {.labels = labels}) - model.log_prob(x, {.labels = other})).norm() > 1e-3);
   CHECK_THROWS_WITH(model.log_prob(x), Contains("class labels are required"));
+}
+
+TEST_CASE("glow: conditioned on a low-resolution image (super-resolution)", "[flows][images][glow][conditional]") {
+  random_engine rng(94);
+  const image_shape low{1, 2, 2};
+  const flows::glow_options o{.image = {1, 4, 4}, .levels = 2, .steps = 1, .width = 3,
+                              .condition = {.features = low.size()}, .context_image = low};
+  flows::flow<double> model = flows::make_glow<double>(o, rng);
+  CHECK(model.condition().features == 4);
+  randomize(model.parameters(), 95, 0.3);
+  const matrix<double> x = uniform(4, 16, -1, 1, 96), image = uniform(4, 4, -1, 1, 97),
+                       other = uniform(4, 4, -1, 1, 98);
+  expect_bijection(model.bijection(), x, {.features = &image});
+  CHECK((model.log_prob(x, {.features = &image}) - model.log_prob(x, {.features = &other})).norm() > 1e-3);
+  CHECK_THROWS_WITH(model.log_prob(x), Contains("a context matrix with 4 columns is required"));
 }
 
 TEST_CASE("glow: settings that do not fit the images are named", "[flows][images][glow]") {

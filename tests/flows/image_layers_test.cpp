@@ -1,6 +1,7 @@
 // tests/flows/image_layers_test.cpp — ActNorm per channel and the invertible 1×1 convolution over
 // images: bijections whose log-det is that of the full (C·H·W)² Jacobian, the same map as the
-// vector layer applied to every pixel, per-channel initialization, parameter gradients.
+// vector layer applied to every pixel, per-channel initialization, parameter gradients; and the
+// class-conditional ActNorm (a shift and scale per class and channel: Glow's class prior).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "eigenflow/autodiff.hpp"
 #include "eigenflow/distributions.hpp"
 #include "eigenflow/flows/actnorm.hpp"
+#include "eigenflow/flows/class_actnorm.hpp"
 #include "eigenflow/flows/lu_linear.hpp"
 #include "flows/bijection_check.hpp"
 #include "support/check_ad.hpp"
@@ -110,4 +112,42 @@ TEST_CASE("actnorm per channel: a bijection, initialized over every pixel of a c
       norm.parameters());
   CHECK_THROWS_WITH(flows::actnorm<double>("an", image_shape{0, 2, 2}),
                     Contains("an: actnorm needs a positive dimension, got images of 0x2x2"));
+}
+
+TEST_CASE("class_actnorm: a shift and scale per class and channel, initialized per class", "[flows][images][actnorm]") {
+  const image_shape s{2, 2, 2};
+  flows::class_actnorm<double> norm("prior", s, 3);
+  CHECK(norm.condition() == condition_spec{.classes = 3});
+  CHECK(norm.describe() == "class_actnorm(2x2x2, 3 classes)");
+  // Class k's pixels are k + (k + 1)·u: each class has its own mean and spread.
+  const std::vector<index_t> labels = {0, 1, 2, 1, 0, 2, 2, 1, 0, 0};
+  matrix<double> x = uniform(10, s.size(), -1, 1, 60);
+  for (index_t i = 0; i < 10; ++i) x.row(i) = (x.row(i).array() * double(labels[i] + 1) + double(labels[i])).matrix();
+  const context<matrix<double>> c{.labels = labels};
+  CHECK(norm.forward(x, c).value == x);  // the identity before initialization
+  const matrix<double> normalized = norm.initialize(x, c);
+  for (index_t k = 0; k < 3; ++k) {
+    std::vector<index_t> rows;
+    for (index_t i = 0; i < 10; ++i) {
+      if (labels[i] == k) rows.push_back(i);
+    }
+    const matrix<double> entries = pixels_as_rows(normalized(rows, Eigen::all), s);
+    CHECK(entries.colwise().mean().cwiseAbs().maxCoeff() <= 1e-12);
+    CHECK((entries.array().square().colwise().mean() - 1).abs().maxCoeff() <= 1e-12);
+  }
+  // Each row's log-det is −H·W·Σ_c ρ of its own class.
+  const auto out = norm.forward(x, c);
+  const matrix<double>& rho = norm.parameters()[1].value;
+  for (index_t i = 0; i < 10; ++i) CHECK(out.log_det(i, 0) == Approx(-4.0 * rho.row(labels[i]).sum()).margin(1e-12));
+  randomize(norm.parameters(), 61, 0.5);
+  expect_bijection(norm, x, c);
+  distributions::standard_normal<double> base(s.size());
+  check_parameter_gradients(
+      [&](tape<double>& t) {
+        const auto z = norm.forward(t.constant(x), {.labels = labels});
+        return add(base.log_prob(z.value), z.log_det);
+      },
+      norm.parameters());
+  CHECK_THROWS_WITH(norm.forward(x, {}), Contains("prior: class labels are required (3 classes)"));
+  CHECK_THROWS_WITH(flows::class_actnorm<double>("p", s, 0), Contains("p: class_actnorm needs positive sizes and classes"));
 }

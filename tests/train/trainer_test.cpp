@@ -82,7 +82,9 @@ TEST_CASE("train::fit trains a class-conditional flow and an FFJORD model", "[tr
   flows::flow<double> conditional = flows::make_class_conditional_flow<double>(2, 2, 2, 8, rng);
   train::trainer_options o{.iterations = 20, .batch = 32, .progress = train::progress_mode::quiet};
   auto adam = train::make_optimizer<double>(o);
-  CHECK(train::fit(conditional, adam, labeled, &labeled, o).iterations == 20);
+  const train::training_summary discrete = train::fit(conditional, adam, labeled, &labeled, o);
+  CHECK(discrete.iterations == 20);
+  CHECK(discrete.mean_forward_evaluations == 0);
 
   continuous::cnf<double> ffjord = continuous::make_ffjord<double>(2, rng, {.network = {.hidden = {8}}});
   captured_output out;
@@ -90,8 +92,11 @@ TEST_CASE("train::fit trains a class-conditional flow and an FFJORD model", "[tr
   o.out = out.file;
   o.iterations = 3;
   auto adam2 = train::make_optimizer<double>(o);
-  train::fit(ffjord, adam2, gaussian(100, 0.0, 1.0, 9), nullptr, o);
+  const train::training_summary continuous_summary = train::fit(ffjord, adam2, gaussian(100, 0.0, 1.0, 9), nullptr, o);
   CHECK(out.text().find("nfe ") != std::string::npos);
+  // Every adaptive solve (forward, then the adjoint's backward) takes at least one dopri5 step of 6 evaluations.
+  CHECK(continuous_summary.mean_forward_evaluations >= 6);
+  CHECK(continuous_summary.mean_backward_evaluations >= 6);
 }
 
 TEST_CASE("train::fit calls the batch hook on every batch, with the batch's rows", "[train][hook]") {

@@ -7,7 +7,9 @@
 // an affine coupling reads ([ŝ | t], by_parameter). The last convolution starts at zero, so the
 // coupling starts as the identity. A context (class embedding and context features, as
 // context_encoder encodes them) is projected to one value per hidden channel and added to the
-// first convolution's output at every pixel.
+// first convolution's output at every pixel. A context *image* (super-resolution: the
+// low-resolution picture) is instead seen pixel by pixel: brought to the conditioner's resolution
+// (resampled_columns) and given to the first convolution as extra input channels.
 #pragma once
 
 #include <optional>
@@ -33,6 +35,9 @@ struct conv_conditioner_options {
   activation hidden_activation = activation::relu;  ///< after each hidden convolution
   condition_spec condition{};                ///< what the coupling is conditioned on
   index_t embedding_dim = 8;                 ///< class-embedding width, for condition.classes > 0
+  /// When set, the context features are images of this shape (condition.features must be its
+  /// size), seen as extra input channels of the first convolution.
+  std::optional<image_shape> context_image{};
 };
 
 /// Images of C_a×H×W → conv3×3 (+ context) → act → conv1×1 → act → conv3×3 (zero at start) →
@@ -46,14 +51,32 @@ class conv_conditioner : public conditioner_base<conv_conditioner<Scalar>, Scala
   /// prefixes the parameter names. Throws value_error on a non-positive size.
   conv_conditioner(const std::string& name, const image_shape& in, index_t out_channels,
                    const conv_conditioner_options& opts, random_engine& rng)
-      : encoder_(name, opts.condition, opts.embedding_dim, rng), in_(in), activation_(opts.hidden_activation) {
-    if (opts.width < 1) throw value_error(name + ": conv_conditioner needs a positive width, got " + std::to_string(opts.width));
-    first_ = nn::conv2d<Scalar>(name + ".conv0", in, opts.width, 3, rng);
+      : name_(name),
+        encoder_(name, opts.condition, opts.embedding_dim, rng),
+        in_(in),
+        activation_(opts.hidden_activation) {
+    if (opts.width < 1) {
+      throw value_error(name + ": conv_conditioner needs a positive width, got " + std::to_string(opts.width));
+    }
+    image_shape first_in = in;
+    index_t vector_features = encoder_.extra_features();
+    if (opts.context_image) {
+      if (opts.condition.features != opts.context_image->size()) {
+        throw value_error(name + ": a context image of " + opts.context_image->to_string() + " needs " +
+                          std::to_string(opts.context_image->size()) + " context features, the condition has " +
+                          std::to_string(opts.condition.features));
+      }
+      resampled_image seen = resampled_columns(*opts.context_image, in.height, in.width);
+      first_in.channels += seen.shape.channels;
+      context_image_columns_ = std::move(seen.columns);
+      vector_features -= opts.condition.features;
+    }
+    first_ = nn::conv2d<Scalar>(name + ".conv0", first_in, opts.width, 3, rng);
     middle_ = nn::conv2d<Scalar>(name + ".conv1", first_.output_shape(), opts.width, 1, rng);
     last_ = nn::conv2d<Scalar>(name + ".conv2", middle_.output_shape(), out_channels, 3, rng,
                                {.weight_init = nn::init::zeros});
-    if (encoder_.extra_features() > 0) {
-      context_ = nn::linear<Scalar>(name + ".context", encoder_.extra_features(), opts.width, rng, {.bias = false});
+    if (vector_features > 0) {
+      context_ = nn::linear<Scalar>(name + ".context", vector_features, opts.width, rng, {.bias = false});
       hidden_channel_ = channel_of_columns(first_.output_shape());
     }
   }
@@ -61,11 +84,18 @@ class conv_conditioner : public conditioner_base<conv_conditioner<Scalar>, Scala
   /// The network's output for conditioning images x_a (batch×C_a·H·W): batch×out_channels·H·W.
   template <class Value>
   Value apply(const Value& x_a, const context<Value>& c) const {
-    Value h = first_(x_a);
+    Value h;
+    if (context_image_columns_.empty()) {
+      h = first_(x_a);
+    } else {
+      check_context(name_, encoder_.spec(), c, x_a.rows());
+      h = first_(concat(x_a, gather_cols(*c.features, std::span<const index_t>(context_image_columns_))));
+    }
     if (context_) {
-      // The encoded context alone: the encoder appends it after x_a's columns.
+      // The vector part of the context (the class embedding, and the features unless they are an
+      // image): the encoder appends [embedding, features] after x_a's columns.
       const Value encoded = encoder_.encode(x_a, c);
-      const Value per_channel = (*context_)(slice(encoded, in_.size(), encoder_.extra_features()));
+      const Value per_channel = (*context_)(slice(encoded, in_.size(), context_->in_features()));
       h = add(h, gather_cols(per_channel, std::span<const index_t>(hidden_channel_)));
     }
     h = activate(middle_(activate(h, activation_)), activation_);
@@ -85,16 +115,23 @@ class conv_conditioner : public conditioner_base<conv_conditioner<Scalar>, Scala
   std::string describe() const override {
     return "conv(" + in_.to_string() + " -3x3-> " + std::to_string(first_.output_shape().channels) + " -1x1-> " +
            std::to_string(middle_.output_shape().channels) + " -3x3-> " + std::to_string(last_.output_shape().channels) +
-           ", " + std::string(to_string(activation_)) + ")";
+           ", " + std::string(to_string(activation_)) + context_image_description() + ")";
   }
 
  private:
+  std::string context_image_description() const {
+    if (context_image_columns_.empty()) return "";
+    return ", context image as " + std::to_string(first_.input_shape().channels - in_.channels) + " channels";
+  }
+
+  std::string name_;
   context_encoder<Scalar> encoder_;
   image_shape in_;
   activation activation_ = activation::relu;
   nn::conv2d<Scalar> first_, middle_, last_;
   std::optional<nn::linear<Scalar>> context_;
   std::vector<index_t> hidden_channel_;  // each hidden column's channel, for the context's values
+  std::vector<index_t> context_image_columns_;  // the context image at this resolution, if any
 };
 
 }  // namespace eigenflow::flows

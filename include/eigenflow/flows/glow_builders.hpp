@@ -7,12 +7,14 @@
 // conditional prior N(μ(h), σ(h)²) given the kept half h, which is exactly the affine coupling
 // z ↦ (z − μ(h))/σ(h) in front of the standard normal base, so it is one more coupling (starting
 // at zero, hence at N(0, I)); the next level acts on the kept half only (on_columns). The last
-// level ends with an ActNorm, the learned per-channel mean and scale of the top prior. The flow's
+// level ends with an ActNorm, the learned per-channel mean and scale of the top prior, and, for a
+// class-conditional flow, a class_actnorm: a mean and scale per class and channel. The flow's
 // columns stay in the input's image layout until the squeezes; the base is N(0, I) over all of
 // them, so log p is the sum over every scale.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/affine_coupling.hpp"
+#include "eigenflow/flows/class_actnorm.hpp"
 #include "eigenflow/flows/composite.hpp"
 #include "eigenflow/flows/conv_conditioner.hpp"
 #include "eigenflow/flows/coupling.hpp"
@@ -42,6 +45,10 @@ struct glow_options {
   bool learned_prior = true;     ///< factored-out halves get N(μ(h), σ(h)²) given the kept half
   condition_spec condition{};    ///< class labels and/or context features for every conditioner
   index_t embedding_dim = 8;     ///< class-embedding width
+  /// When set, the context features are images of this shape (super-resolution: the
+  /// low-resolution picture; condition.features must be its size), which every conditioner sees
+  /// pixel by pixel at its own resolution (conv_conditioner_options::context_image).
+  std::optional<image_shape> context_image{};
 };
 
 }  // namespace eigenflow::flows
@@ -53,7 +60,8 @@ template <class Scalar>
 std::unique_ptr<flows::conditioner<Scalar>> glow_conditioner(const std::string& name, const image_shape& in,
                                                              index_t out_channels, const flows::glow_options& o,
                                                              random_engine& rng) {
-  const flows::conv_conditioner_options net{.width = o.width, .condition = o.condition, .embedding_dim = o.embedding_dim};
+  const flows::conv_conditioner_options net{
+      .width = o.width, .condition = o.condition, .embedding_dim = o.embedding_dim, .context_image = o.context_image};
   return std::make_unique<flows::conv_conditioner<Scalar>>(name, in, out_channels, net, rng);
 }
 
@@ -84,6 +92,7 @@ std::unique_ptr<flows::transform<Scalar>> glow_level(const image_shape& s, int l
   }
   if (level + 1 == o.levels) {
     layers->add(flows::actnorm<Scalar>(name + ".prior", q));
+    if (o.condition.classes > 0) layers->add(flows::class_actnorm<Scalar>(name + ".class_prior", q, o.condition.classes));
     return layers;
   }
   // Factor out the second half of the channels: its prior given the first half, then the next

@@ -139,6 +139,10 @@ struct training_summary {
   long skipped_steps = 0;
   /// Wall-clock duration of fit, in seconds.
   double seconds = 0;
+  /// Continuous flows: right-hand-side evaluations per step taken in this call, averaged over
+  /// its steps (forward solve; adjoint or backprop backward solve). 0 for other models.
+  double mean_forward_evaluations = 0;
+  double mean_backward_evaluations = 0;  ///< see mean_forward_evaluations
 };
 
 /// Called on every mini-batch, before its gradient step, with an engine of its own for that step
@@ -295,6 +299,8 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
     random_engine model_rng(derived_seed(streams.model, static_cast<std::uint64_t>(it)));
     const step_outcome outcome = step(b, static_cast<Scalar>(rate_at(it - 1)), model_rng);
     summary.iterations = it;
+    summary.mean_forward_evaluations += static_cast<double>(outcome.loss.forward_evaluations);
+    summary.mean_backward_evaluations += static_cast<double>(outcome.loss.backward_evaluations);
     // A skipped step only leaves out its loss: evaluations, agreement checks, checkpoints and the
     // early stop still happen on schedule (the last evaluation above all).
     if (outcome.taken) {
@@ -330,6 +336,10 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   }
   if (o.selection) *o.selection = selection.state();
   selection.restore_best(params);
+  if (const long steps = summary.iterations - o.completed_iterations; steps > 0) {
+    summary.mean_forward_evaluations /= static_cast<double>(steps);
+    summary.mean_backward_evaluations /= static_cast<double>(steps);
+  }
   summary.best_validation_nll = selection.best_nll();
   summary.best_iteration = selection.best_iteration();
   summary.seconds = bar.elapsed_seconds();

@@ -1,6 +1,6 @@
 // include/eigenflow/autodiff/ops/image.hpp — rearrangements of image batches (layout of
 // image_shape.hpp), for every value type: space-to-depth squeeze and its inverse, a channel block,
-// and a per-channel vector spread over the pixels.
+// a per-channel vector spread over the pixels, and resampling to another resolution.
 //
 // Each is a column permutation, block or gather, so it rides on gather_cols and slice (whose
 // gradients and tangents are already checked). The index lists are built by the *_columns
@@ -8,6 +8,7 @@
 // allocates nothing; the convenience forms below build them per call.
 #pragma once
 
+#include <numeric>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,52 @@ inline std::vector<index_t> channel_of_columns(const image_shape& s) {
     std::fill_n(idx.begin() + c * s.pixels(), s.pixels(), c);
   }
   return idx;
+}
+
+/// Images of one shape brought to another resolution by columns alone (resampled_columns).
+struct resampled_image {
+  image_shape shape;             ///< the shape gather_cols(x, columns) has
+  std::vector<index_t> columns;  ///< the columns of the original images it reads
+};
+
+/// The columns that bring images of shape `in` to height × width without arithmetic: the same
+/// resolution as is; a resolution 2^k times finer by k squeezes (no pixel lost, 4^k times the
+/// channels); an integer factor coarser by nearest-neighbour repetition. A conditioner uses it to
+/// see a context image at its own resolution. Throws shape_error for any other pair of sizes.
+inline resampled_image resampled_columns(const image_shape& in, index_t height, index_t width) {
+  in.validate("resampled_columns");
+  const auto fail = [&] {
+    return shape_error("resampled_columns: images of " + in.to_string() + " cannot be brought to " +
+                       std::to_string(height) + "x" + std::to_string(width) +
+                       " (needs the same size, a power-of-2 reduction or an integer enlargement)");
+  };
+  if (height < 1 || width < 1) throw fail();
+  resampled_image r{in, std::vector<index_t>(static_cast<std::size_t>(in.size()))};
+  std::iota(r.columns.begin(), r.columns.end(), index_t(0));
+  while (r.shape.height > height) {  // finer than asked: squeeze
+    if (r.shape.height % 2 != 0 || r.shape.width % 2 != 0 || r.shape.width <= width) throw fail();
+    const std::vector<index_t> step = squeeze_columns(r.shape);
+    std::vector<index_t> composed(step.size());
+    for (std::size_t j = 0; j < step.size(); ++j) composed[j] = r.columns[static_cast<std::size_t>(step[j])];
+    r = {squeezed(r.shape), std::move(composed)};
+  }
+  if (r.shape.height == height && r.shape.width == width) return r;
+  if (r.shape.height > height || height % r.shape.height != 0 || width % r.shape.width != 0 ||
+      height / r.shape.height != width / r.shape.width) {
+    throw fail();
+  }
+  const index_t factor = height / r.shape.height;
+  const image_shape out{r.shape.channels, height, width};
+  std::vector<index_t> repeated(static_cast<std::size_t>(out.size()));
+  for (index_t c = 0; c < out.channels; ++c) {
+    for (index_t y = 0; y < height; ++y) {
+      for (index_t x = 0; x < width; ++x) {
+        repeated[static_cast<std::size_t>(out.column(c, y, x))] =
+            r.columns[static_cast<std::size_t>(r.shape.column(c, y / factor, x / factor))];
+      }
+    }
+  }
+  return {out, std::move(repeated)};
 }
 
 /// Squeezes a batch of images of shape `in` to squeezed(in) (a permutation of the columns).
