@@ -88,7 +88,7 @@ TEST_CASE("glow: conditioned on a class", "[flows][images][glow][conditional]") 
   CHECK(model.condition().classes == 3);
   // The top prior has a mean and scale per class (Glow's class-conditional prior).
   bool has_class_prior = false;
-  for (const auto& p : model.parameters()) has_class_prior = has_class_prior || p.name == "levels.1.class_prior.loc";
+  for (const auto& p : model.parameters()) has_class_prior = has_class_prior || p->name == "levels.1.class_prior.loc";
   CHECK(has_class_prior);
   randomize(model.parameters(), 91, 0.3);
   const matrix<double> x = uniform(4, 16, -1, 1, 92);
