@@ -37,6 +37,13 @@ fi
 
 out=build/fuzz
 mkdir -p "$out/obj" "$out/tmp" "$out/logs"
+# The command line's unity source (see objects_of), rewritten only when its list changes so that
+# an up-to-date object is not rebuilt.
+cli_unity=$(for source in tools/eigenflow/{train,sample,logprob,info}.cpp tests/fuzz/cli_options.cpp; do
+  echo "#include \"$PWD/$source\""
+done)
+[[ -f "$out/cli_options_unity.cpp" && "$(cat "$out/cli_options_unity.cpp")" == "$cli_unity" ]] ||
+  printf '%s\n' "$cli_unity" > "$out/cli_options_unity.cpp"
 
 # -fno-sanitize-recover: UBSan's first report aborts, so libFuzzer keeps the input. No NDEBUG:
 # Eigen's own assertions are findings too. Eigen as a system header: its warnings are not ours.
@@ -70,13 +77,10 @@ compile() {
 objects_of() {
   local h=$1
   if [[ "$h" == cli_options ]]; then
-    # The command line's verbs, as tools/CMakeLists.txt builds them (not main.cpp: the harness
-    # stands in for it). Instrumented for coverage, linked into the fuzzer.
-    local verb
-    for verb in train sample logprob info; do
-      echo "$out/obj/cli_$verb.o tools/eigenflow/$verb.cpp -fsanitize=fuzzer-no-link"
-    done
-    echo "$out/obj/$h.o tests/fuzz/$h.cpp -fsanitize=fuzzer -Itools/eigenflow"
+    # The harness and the command line's verbs in one translation unit, as tools/CMakeLists.txt
+    # builds them (a unity build: each would otherwise compile the whole library again; not
+    # main.cpp, which the harness stands in for). Instrumented for coverage, linked into the fuzzer.
+    echo "$out/obj/$h.o $out/cli_options_unity.cpp -fsanitize=fuzzer -Itools/eigenflow"
   else
     echo "$out/obj/$h.o tests/fuzz/$h.cpp -fsanitize=fuzzer"
   fi
