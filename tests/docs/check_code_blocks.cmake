@@ -4,7 +4,10 @@
 # eigenflow/distributed/mpi.hpp is compiled only when MPI's include directories are given.
 #
 #   cmake -DROOT=<source dir> -DOUT=<dir> -DCXX=<compiler> -DINCLUDES="<dir>;<dir>"
-#         [-DMPI_INCLUDES="<dir>;..."] -P check_code_blocks.cmake
+#         [-DMPI_INCLUDES="<dir>;..."] [-DSHARD=k -DSHARDS=n] -P check_code_blocks.cmake
+#
+# With SHARDS, only the blocks whose index (counting every block of every document) is k modulo n:
+# n tests then share the blocks, and ctest runs them side by side.
 cmake_minimum_required(VERSION 3.21)
 file(GLOB documents RELATIVE "${ROOT}" "${ROOT}/README.md" "${ROOT}/docs/*.md")
 file(MAKE_DIRECTORY "${OUT}")
@@ -15,6 +18,11 @@ foreach(dir IN LISTS INCLUDES)
 endforeach()
 list(APPEND flags "-I${ROOT}/include")
 
+if(NOT DEFINED SHARDS)
+  set(SHARD 0)
+  set(SHARDS 1)
+endif()
+set(seen 0)
 set(compiled 0)
 set(skipped 0)
 set(failures "")
@@ -35,6 +43,11 @@ foreach(document IN LISTS documents)
       set(block_line ${line_number})
     elseif(in_block AND line MATCHES "^```$")
       set(in_block FALSE)
+      math(EXPR index "${seen} % ${SHARDS}")
+      math(EXPR seen "${seen} + 1")
+      if(NOT index EQUAL SHARD)
+        continue()
+      endif()
       string(REPLACE "@SEMICOLON@" ";" block "${block}")
       string(REPLACE "@OPEN@" "[" block "${block}")
       string(REPLACE "@CLOSE@" "]" block "${block}")
@@ -67,7 +80,7 @@ if(failures)
   list(JOIN failures "\n" text)
   message(FATAL_ERROR "code blocks that do not compile:\n${text}")
 endif()
-if(compiled EQUAL 0)
+if(seen EQUAL 0)
   message(FATAL_ERROR "no ```cpp block found in README.md or docs/: the extraction is broken")
 endif()
 message(STATUS "${compiled} code blocks compile (${skipped} need MPI, not found)")
