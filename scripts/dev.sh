@@ -7,6 +7,8 @@
 #   scripts/dev.sh example [ARGS...]   install missing packages, build, run the main example
 #   scripts/dev.sh bench [FILTER]      install missing packages, build, run the benchmarks
 #   scripts/dev.sh bench-build         install missing packages, build the benchmarks only
+#   scripts/dev.sh bench-check         install missing packages, check that the benchmarks compile
+#                                      and link (unoptimized, in build/bench-check: CI's stage)
 #   scripts/dev.sh fuzz [SECONDS_EACH] install missing packages and clang, run the libFuzzer
 #                                      harnesses of tests/fuzz/ (scripts/fuzz.sh; default 60 s in all)
 #
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 main_example=toy2d  # the README's main example
 
-usage() { sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 (($# >= 1)) || usage
 command=$1
 shift
@@ -47,6 +49,10 @@ case "$command" in
   bench-build)
     configure release >/dev/null
     cmake --build --preset release --target benchmarks
+    ;;
+  bench-check)
+    configure bench-check >/dev/null
+    cmake --build --preset bench-check
     ;;
   bench)
     configure release >/dev/null
