@@ -84,13 +84,12 @@ inline void add_glow_options(CLI::App& app, common_settings& s) {
 /// Bits per dimension of `dims` pixels on the 0..255 scale, from the mean log p of
 /// x = (pixel + u)/256.
 inline double bits_per_dimension(double mean_log_p, index_t dims = pixels) {
-  return (-mean_log_p + double(dims) * std::log(256.0)) / (double(dims) * std::log(2.0));
+  return data::bits_per_dimension(mean_log_p, dims, 256);
 }
 
 /// x = (pixel + u)/256 with u ~ U[0, 1) from `rng`.
 inline matrix<float> dequantized(const matrix<float>& pixel_values, random_engine& rng) {
-  const matrix<float> u = uniform_matrix<float>(pixel_values.rows(), pixel_values.cols(), 0.0, 1.0, rng);
-  return ((pixel_values.array() + u.array()) / 256.0f).matrix();
+  return data::dequantize_to_unit(pixel_values, 256, rng);
 }
 
 /// Images on the 0..255 scale averaged over f×f blocks: (28/f)×(28/f) images, in (0, 1) once
@@ -145,11 +144,8 @@ inline fmnist_data load(const common_settings& s, bool labels, const set_prepara
 /// The logit layer, then make_glow's flow for `o` (its image is Fashion-MNIST's), over N(0, I).
 inline flows::flow<float> make_model(flows::glow_options o, random_engine& rng) {
   o.image = {1, height, width};
-  const flows::flow<float> glow = flows::make_glow<float>(o, rng);
-  auto layers = std::make_unique<flows::composite<float>>(pixels);
-  layers->add(flows::logit<float>(pixels, logit_alpha));
-  layers->push_back(glow.bijection().clone());
-  return flows::flow<float>(std::make_unique<distributions::standard_normal<float>>(pixels), std::move(layers));
+  o.logit_alpha = logit_alpha;
+  return flows::make_glow<float>(o, rng);
 }
 
 /// The data-dependent initialization (ActNorm) on the first 512 training images, dequantized and

@@ -39,7 +39,7 @@ out=build/fuzz
 mkdir -p "$out/obj" "$out/tmp" "$out/logs"
 # The command line's unity source (see objects_of), rewritten only when its list changes so that
 # an up-to-date object is not rebuilt.
-cli_unity=$(for source in tools/eigenflow/{train,sample,logprob,info}.cpp tests/fuzz/cli_options.cpp; do
+cli_unity=$(for source in tools/eigenflow/{train,train_images,sample,logprob,info}.cpp tests/fuzz/cli_options.cpp; do
   echo "#include \"$PWD/$source\""
 done)
 [[ -f "$out/cli_options_unity.cpp" && "$(cat "$out/cli_options_unity.cpp")" == "$cli_unity" ]] ||

@@ -79,6 +79,9 @@ class any_model {
                                 tape<Scalar>& t) {
     return held().accumulate_gradient(x, c, rng, t);
   }
+  /// The held model's data-dependent initialization from a representative batch (a flow's ActNorm
+  /// layers, flow::initialize), if it has one; a model without one is left as it is.
+  void initialize(const matrix<Scalar>& x, const context<matrix<Scalar>>& c = {}) { held().initialize(x, c); }
 
   /// The held model if it is a Model, else nullptr.
   template <class Model>
@@ -109,6 +112,7 @@ class any_model {
     virtual std::string describe() const = 0;
     virtual step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
                                           tape<Scalar>& t) = 0;
+    virtual void initialize(const matrix<Scalar>& x, const context<matrix<Scalar>>& c) = 0;
   };
 
   template <class Model>
@@ -134,6 +138,9 @@ class any_model {
     step_loss accumulate_gradient(const matrix<Scalar>& x, const context<matrix<Scalar>>& c, random_engine& rng,
                                   tape<Scalar>& t) override {
       return model.accumulate_gradient(x, c, rng, t);
+    }
+    void initialize(const matrix<Scalar>& x, const context<matrix<Scalar>>& c) override {
+      if constexpr (requires { model.initialize(x, c); }) model.initialize(x, c);
     }
     Model model;
   };

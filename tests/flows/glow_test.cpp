@@ -81,6 +81,28 @@ TEST_CASE("glow: starts orthogonal (every coupling, the prior's included, is the
   CHECK(flows::make_glow<double>(no_prior, rng2).parameters().size() < model.parameters().size());
 }
 
+TEST_CASE("glow: with logit_alpha, the logit layer first: log p(x) = log p_glow(logit(x)) + its log-det",
+          "[flows][images][glow]") {
+  const double alpha = 1e-3;
+  flows::glow_options o{.image = {1, 4, 4}, .levels = 2, .steps = 1, .width = 3};
+  random_engine rng(93), same(93);
+  flows::flow<double> plain = flows::make_glow<double>(o, rng);
+  o.logit_alpha = alpha;
+  flows::flow<double> with_logit = flows::make_glow<double>(o, same);  // the same parameters: logit has none
+  randomize(plain.parameters(), 94, 0.3);
+  randomize(with_logit.parameters(), 94, 0.3);
+  const matrix<double> x = uniform(5, 16, 0.01, 0.99, 95);
+  const flows::logit<double> logit(16, alpha);
+  const auto y = logit.forward(x, {});
+  CHECK((with_logit.log_prob(x) - (plain.log_prob(y.value) + y.log_det)).cwiseAbs().maxCoeff() <= 1e-10);
+  expect_bijection(with_logit.bijection(), x, {});
+  CHECK_THAT(with_logit.bijection().describe(), Contains("logit(D=16"));
+  random_engine sampler(96);
+  const matrix<double> draws = with_logit.sample(50, sampler);
+  CHECK((draws.array() > 0).all());
+  CHECK((draws.array() < 1).all());
+}
+
 TEST_CASE("glow: conditioned on a class", "[flows][images][glow][conditional]") {
   random_engine rng(90);
   const flows::glow_options o{.image = {1, 4, 4}, .levels = 2, .steps = 1, .width = 3, .condition = {.classes = 3}};

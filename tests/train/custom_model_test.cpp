@@ -17,6 +17,8 @@
 #include "eigenflow/autodiff/ops/softmax.hpp"
 #include "eigenflow/autodiff/ops/structure.hpp"
 #include "eigenflow/autodiff/ops/unary.hpp"
+#include "eigenflow/distributions/standard_normal.hpp"
+#include "eigenflow/flows/actnorm.hpp"
 #include "eigenflow/flows/flow.hpp"
 #include "eigenflow/io/checkpoint.hpp"
 #include "eigenflow/model.hpp"
@@ -224,4 +226,22 @@ TEST_CASE("any_model holds a user's model: the same densities, samples and train
   any_model<double> moved = std::move(copy);
   CHECK_THROWS_WITH(copy.dim(), Catch::Contains("moved from"));  // NOLINT(bugprone-use-after-move): the point
   CHECK(moved.dim() == 2);
+}
+
+TEST_CASE("any_model::initialize reaches a flow's ActNorm and leaves a model without one alone", "[model]") {
+  using namespace eigenflow;
+  random_engine rng(41);
+  any_model<double> flow = flows::flow<double>(std::make_unique<distributions::standard_normal<double>>(3),
+                                               std::make_unique<flows::actnorm<double>>("norm", 3));
+  const matrix<double> x = (normal_matrix<double>(400, 3, rng) * 2.0).array() + 5.0;
+  flow.initialize(x);
+  // ActNorm's data-dependent start maps the batch to zero mean and unit variance per column.
+  const matrix<double> z = flow.get_if<flows::flow<double>>()->bijection().forward(x, {}).value;
+  CHECK(z.colwise().mean().cwiseAbs().maxCoeff() <= 1e-9);
+  CHECK((z.array().square().colwise().mean() - 1.0).abs().maxCoeff() <= 1e-2);
+  // A model without a data-dependent start (the user's mixture) is left as it was.
+  any_model<double> mixture = user_code::gaussian_mixture<double>(3, 2, rng);
+  const matrix<double> before = mixture.log_prob(x);
+  mixture.initialize(x);
+  CHECK(mixture.log_prob(x) == before);
 }

@@ -16,6 +16,7 @@ namespace eigenflow::cli {
 struct train_settings {
   std::string data;
   std::optional<index_t> label_col;
+  std::string labels;  // images: an IDX file of their class ids (trains p(x | class))
   std::string model = "coupling";
   long iters = 0;     // 0: the default for the table's size
   index_t batch = 0;  // 0: the default for the table's size
@@ -26,6 +27,7 @@ struct train_settings {
   int couplings = 0;   // 0: the default for the table's size
   index_t bins = 8;      // spline and nsf kinds: bins per spline
   double bound = 4.0;    // spline and nsf kinds: the splines' interval [-bound, bound], in standardized units
+  int levels = 0;        // image kinds: scales (0: as many as the size allows, at most 2)
   double holdout = 0.1;
   double validation = 0.1;  // share of the training rows kept for model selection (0: none)
   long eval_every = 0;      // 0: about 20 evaluations per run
@@ -48,6 +50,7 @@ struct sample_settings {
   std::uint64_t seed = 1;
   int threads = 1;  // not every core by default: the draws of a seed depend on the thread count
   std::string out;
+  std::string labels_out;  // images of a conditional model: their classes, as an IDX file
 };
 CLI::App* add_sample_command(CLI::App& app, sample_settings& s);
 int run_sample(const sample_settings& s);
@@ -55,6 +58,8 @@ int run_sample(const sample_settings& s);
 struct logprob_settings {
   std::string model;
   std::string data;
+  std::string labels;  // images: an IDX file of their class ids
+  std::uint64_t seed = 1;  // images: the dequantization noise's
   std::string out;
   int threads = parallel::hardware_threads();
   long long block_rows = 65536;  // rows read and scored at a time: bounds the memory for any file size

@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "image_file.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -26,6 +28,20 @@ matrix<Scalar> log_sum_exp_columns(const matrix<Scalar>& a) {
     out(i, 0) = std::isinf(top(i)) ? top(i) : top(i) + std::log((a.row(i).array() - top(i)).exp().sum());
   }
   return out;
+}
+
+/// log Σ_c p(x | c) p(c) of `rows` rows, with p(c) from the training rows' class counts and
+/// log_p_given(labels) the log p(x | c) of every row for labels all c.
+template <class LogProbGiven>
+matrix<Scalar> marginal_over_classes(const std::vector<double>& class_counts, index_t rows, const LogProbGiven& log_p_given) {
+  const double total = std::accumulate(class_counts.begin(), class_counts.end(), 0.0);
+  matrix<Scalar> joint(rows, static_cast<index_t>(class_counts.size()));
+  for (index_t c = 0; c < joint.cols(); ++c) {
+    const std::vector<index_t> labels(static_cast<std::size_t>(rows), c);
+    const double log_prior = std::log(class_counts[static_cast<std::size_t>(c)] / total);
+    joint.col(c) = (log_p_given(labels).array() + static_cast<Scalar>(log_prior)).matrix();
+  }
+  return log_sum_exp_columns(joint);
 }
 
 /// Scores one block of the file's rows (`first_row`: where the block starts in the file): the
@@ -59,14 +75,57 @@ matrix<Scalar> score_block(const logprob_settings& s, const loaded_model& loaded
   }
   t.values = without_dropped(layout, t.values);
   if (!model.conditional() || !t.labels.empty()) return data_log_prob(model, layout, t.values, t.labels, s.threads);
-  const double total = std::accumulate(layout.class_counts.begin(), layout.class_counts.end(), 0.0);
-  matrix<Scalar> joint(t.values.rows(), model.recipe().classes);
-  for (index_t c = 0; c < joint.cols(); ++c) {
-    const std::vector<index_t> labels(static_cast<std::size_t>(t.values.rows()), c);
-    const double log_prior = std::log(layout.class_counts[static_cast<std::size_t>(c)] / total);
-    joint.col(c) = (data_log_prob(model, layout, t.values, labels, s.threads).array() + static_cast<Scalar>(log_prior)).matrix();
+  return marginal_over_classes(layout.class_counts, t.values.rows(), [&](const std::vector<index_t>& labels) {
+    return data_log_prob(model, layout, t.values, labels, s.threads);
+  });
+}
+
+/// `logprob` of an image model: for every image of an IDX file, log P of its pixel values in nats
+/// (the dequantization bound, E_u[log p((v + u)/L)] − D·log L, with one draw of u from --seed) and
+/// the same in bits per dimension; with --labels, given each image's class, else summed over them.
+int logprob_images(const logprob_settings& s, const loaded_model& loaded) {
+  const saved_model& model = *loaded.model;
+  const data_layout& layout = loaded.layout;
+  const image_shape shape = *model.recipe().image;
+  check_output_table(s.out, s.data);  // before the work, and never over the input
+  image_set<Scalar> images = read_images<Scalar>(s.data);
+  if (images.shape != shape) {
+    throw shape_error(s.data + " holds images of " + images.shape.to_string() + ", the model in " + s.model +
+                      " takes " + shape.to_string());
   }
-  return log_sum_exp_columns(joint);
+  if (!s.labels.empty()) {
+    if (!model.conditional()) throw value_error("--labels given, but the model in " + s.model + " is not class-conditional");
+    read_image_labels(s.labels, s.data, images);
+    for (std::size_t i = 0; i < images.labels.size(); ++i) {
+      if (images.labels[i] >= model.recipe().classes) {
+        throw value_error(s.labels + ": label " + std::to_string(images.labels[i]) + " of image " + std::to_string(i) +
+                          " is outside the model's classes 0.." + std::to_string(model.recipe().classes - 1));
+      }
+    }
+  }
+  const index_t n = images.pixels.rows();
+  const index_t block = std::min<index_t>(static_cast<index_t>(s.block_rows), 256);  // bounds the activations' memory
+  random_engine noise(s.seed);
+  matrix<Scalar> log_p(n, 1);
+  for (index_t begin = 0; begin < n; begin += block) {
+    const index_t rows = std::min(block, n - begin);
+    const matrix<Scalar> x =
+        data::dequantize_to_unit(matrix<Scalar>(images.pixels.middleRows(begin, rows)), layout.pixel_levels, noise);
+    const auto given = [&](std::span<const index_t> labels) { return model.log_prob(x, labels, s.threads); };
+    log_p.middleRows(begin, rows) =
+        !model.conditional() || !images.labels.empty()
+            ? given(images.labels.empty() ? std::span<const index_t>{}
+                                          : std::span<const index_t>(images.labels).subspan(begin, rows))
+            : marginal_over_classes(layout.class_counts, rows, given);
+  }
+  const auto dims = static_cast<double>(shape.size());
+  matrix<Scalar> out(n, 2);
+  out.col(0) = (log_p.array() - static_cast<Scalar>(dims * std::log(double(layout.pixel_levels)))).matrix();
+  out.col(1) = (-out.col(0).array() / static_cast<Scalar>(dims * std::log(2.0))).matrix();
+  write_table(s.out, out, {"log_prob", "bits_per_dim"});
+  std::printf("%ld log-probabilities written to %s (mean %.4f bits/dim)\n", static_cast<long>(n), s.out.c_str(),
+              out.col(1).cast<double>().mean());
+  return 0;
 }
 
 }  // namespace
@@ -77,7 +136,13 @@ CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s) {
   cmd->add_option("--data", s.data,
                   "data file with the training file's columns (for a conditional model, without the label column: "
                   "log p(x) summed over classes)")->required();
-  cmd->add_option("--out", s.out, "output file, .npy or .csv (one column)")->required();
+  cmd->add_option("--out", s.out,
+                  "output file, .npy or .csv: one column, log_prob; for an image model two, log_prob (nats) and "
+                  "bits_per_dim")
+      ->required();
+  cmd->add_option("--labels", s.labels, "image models with classes: an IDX file of the images' class ids");
+  cmd->add_option("--seed", s.seed, "image models: seed of the dequantization noise (one draw per pixel)")
+      ->transform(whole_number(0))->capture_default_str();
   cmd->add_option("--threads", s.threads, "worker threads: the rows split across them")
       ->transform(whole_number(1, max_threads))->capture_default_str();
   cmd->add_option("--block-rows", s.block_rows,
@@ -90,6 +155,8 @@ CLI::App* add_logprob_command(CLI::App& app, logprob_settings& s) {
 int run_logprob(const logprob_settings& s) {
   const loaded_model loaded = load_model_dir(s.model);
   const saved_model& model = *loaded.model;
+  if (model.recipe().image) return logprob_images(s, loaded);
+  if (!s.labels.empty()) throw value_error("--labels is for image models; a table's rows hold their class column");
   const index_t d = model.dim() + static_cast<index_t>(loaded.layout.dropped.size());  // the file's value columns
   check_output_table(s.out, s.data);  // before the work, and never over the input
   table_stream<Scalar> in(s.data);

@@ -1,6 +1,7 @@
 // tools/eigenflow/sample.cpp — `eigenflow sample`: draws rows from a trained model, in the data's
 // units and laid out as the training file's rows (a conditional model's class column included).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "image_file.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
 
@@ -26,6 +28,32 @@ std::vector<index_t> draw_classes(const std::vector<double>& counts, index_t n, 
   return out;
 }
 
+/// Draws images from an image model: quantized to pixel values 0..255, written as --out names them
+/// (a PNG grid, an IDX file, a table of pixels); drawn classes come sorted, so that a grid shows a
+/// class after another, and go to --labels-out.
+void sample_images(const sample_settings& s, const saved_model& model, const data_layout& layout, random_engine& rng) {
+  const image_shape shape = *model.recipe().image;
+  check_image_output(s.out, shape);
+  if (!s.labels_out.empty()) {
+    if (!model.conditional()) throw value_error("--labels-out given, but the model in " + s.model + " is not class-conditional");
+    if (!is_idx_path(s.labels_out)) throw value_error("--labels-out " + s.labels_out + ": name an IDX file (.idx or -ubyte, either with .gz)");
+  }
+  std::vector<index_t> labels =
+      model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
+  std::sort(labels.begin(), labels.end());
+  const matrix<Scalar> pixels =
+      data::quantize_from_unit(model.sample(s.n, rng, labels, s.threads), layout.pixel_levels);
+  const int columns = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(s.n)))));
+  write_images(s.out, pixels, shape, columns);
+  if (!s.labels_out.empty()) {
+    matrix<Scalar> ids(s.n, 1);
+    for (index_t i = 0; i < s.n; ++i) ids(i, 0) = static_cast<Scalar>(labels[static_cast<std::size_t>(i)]);
+    const io::idx_type type = model.recipe().classes <= 256 ? io::idx_type::u8 : io::idx_type::i32;
+    io::write_idx(s.labels_out, io::make_idx(type, {s.n}, ids), {.gzip = s.labels_out.ends_with(".gz")});
+  }
+  std::printf("%ld images of %s written to %s\n", static_cast<long>(s.n), shape.to_string().c_str(), s.out.c_str());
+}
+
 }  // namespace
 
 CLI::App* add_sample_command(CLI::App& app, sample_settings& s) {
@@ -37,7 +65,11 @@ CLI::App* add_sample_command(CLI::App& app, sample_settings& s) {
   cmd->add_option("--seed", s.seed, "random seed")->transform(whole_number(0))->capture_default_str();
   cmd->add_option("--threads", s.threads, "worker threads, each drawing a block of rows (the draws of a seed depend on N)")
       ->transform(whole_number(1, max_threads))->capture_default_str();
-  cmd->add_option("--out", s.out, "output file, .npy or .csv")->required();
+  cmd->add_option("--out", s.out,
+                  "output file, .npy or .csv; for an image model also .png (a grid) or an IDX file (.idx or -ubyte, "
+                  "either with .gz) of pixel values")
+      ->required();
+  cmd->add_option("--labels-out", s.labels_out, "image models with classes: an IDX file of the sampled images' classes");
   return cmd;
 }
 
@@ -57,6 +89,15 @@ int run_sample(const sample_settings& s) {
     throw value_error("--class " + std::to_string(*s.class_id) + " had no training rows: the model in " + s.model +
                       " has learned nothing of it");
   }
+  if (model.recipe().image) {
+    // The draws and their quantized copy, each n × D.
+    require_memory(2.0 * sizeof(Scalar) * static_cast<double>(s.n) * static_cast<double>(model.dim()),
+                   "-n " + std::to_string(s.n) + " images of " + model.recipe().image->to_string());
+    random_engine rng(s.seed);
+    sample_images(s, model, layout, rng);
+    return 0;
+  }
+  if (!s.labels_out.empty()) throw value_error("--labels-out is for image models; a table's samples hold their class column");
   check_output_table(s.out);  // a wrong --out fails before sampling
   const index_t width = model.dim() + static_cast<index_t>(layout.dropped.size()) + (model.conditional() ? 1 : 0);
   // The draws, their data-unit copy and the file's layout of them, each n × width.

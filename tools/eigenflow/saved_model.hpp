@@ -58,10 +58,12 @@ class saved_model {
     return train::data_parallel<any_model<Scalar>>(model_, threads).sample(model_, n, rng, c);
   }
 
-  /// Trains on whitened rows (train::fit; the optimizer is the caller's, for the checkpoint).
+  /// Trains on whitened rows, or dequantized images (train::fit; the optimizer is the caller's, for
+  /// the checkpoint; `hook` changes each batch before the step).
   train::training_summary fit(optim::adam<Scalar>& optimizer, const train::dataset<Scalar>& data,
-                              const train::dataset<Scalar>* validation, const train::trainer_options& options) {
-    return train::fit(model_, optimizer, data, validation, options);
+                              const train::dataset<Scalar>* validation, const train::trainer_options& options,
+                              const train::batch_hook<Scalar>& hook = {}) {
+    return train::fit(model_, optimizer, data, validation, options, hook);
   }
 
  private:
@@ -122,6 +124,8 @@ struct data_layout {
   std::string label_name = "label";       // the label column's name
   /// Columns left out by --drop-constant: (position among the value columns, the value), in order.
   std::vector<std::pair<index_t, Scalar>> dropped;
+  /// Image models: the pixel values' levels L; the model sees x = (v + u)/L, u ~ U[0, 1). 0: a table.
+  int pixel_levels = 0;
 };
 
 /// Rows of every value column, without the dropped ones: what the model sees.
@@ -210,6 +214,11 @@ inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
                                   {"spec.hidden", std::to_string(r.hidden)},
                                   {"spec.layers", std::to_string(r.layers)},
                                   {"spec.output_linear", r.output_linear ? "yes" : "no"}};
+  if (r.image) {  // only image kinds have them
+    meta.emplace_back("spec.image", std::to_string(r.image->channels) + " " + std::to_string(r.image->height) + " " +
+                                        std::to_string(r.image->width));
+    meta.emplace_back("spec.levels", std::to_string(r.levels));
+  }
   if (kind_has_splines(r.kind)) {  // only spline kinds have them, so other kinds' checkpoints stay as they were
     meta.emplace_back("spec.bins", std::to_string(r.bins));
     char bound[32];  // the shortest text that reads back to the same double
@@ -246,16 +255,20 @@ inline void save_model_dir(const std::filesystem::path& dir, saved_model& model,
                            const train::selection_state* selection = nullptr) {
   io::checkpoint_metadata meta = {{"format", "eigenflow-cli 1"}};
   for (auto& entry : recipe_metadata(model.recipe())) meta.push_back(std::move(entry));
-  // One mean and factor per class, one after the other (one in all if the whitening is shared).
-  std::string means, factors;
-  for (index_t c = 0; c < layout.whitening.classes(); ++c) {
-    means += (c > 0 ? " " : "") + join(layout.whitening.of(c).mean());
-    factors += (c > 0 ? " " : "") + join(lower_triangle(layout.whitening.of(c).factor()));
+  if (layout.pixel_levels > 0) {
+    meta.emplace_back("data.pixel_levels", std::to_string(layout.pixel_levels));
+  } else {
+    // One mean and factor per class, one after the other (one in all if the whitening is shared).
+    std::string means, factors;
+    for (index_t c = 0; c < layout.whitening.classes(); ++c) {
+      means += (c > 0 ? " " : "") + join(layout.whitening.of(c).mean());
+      factors += (c > 0 ? " " : "") + join(lower_triangle(layout.whitening.of(c).factor()));
+    }
+    meta.emplace_back("data.gaussian", std::string(name_of(data::class_covariance_names, layout.gaussian)));
+    meta.emplace_back("data.mean", means);
+    meta.emplace_back("data.factor", factors);
+    meta.emplace_back("data.ridge", std::to_string(layout.whitening.ridge()));
   }
-  meta.emplace_back("data.gaussian", std::string(name_of(data::class_covariance_names, layout.gaussian)));
-  meta.emplace_back("data.mean", means);
-  meta.emplace_back("data.factor", factors);
-  meta.emplace_back("data.ridge", std::to_string(layout.whitening.ridge()));
   if (layout.label_position) meta.emplace_back("data.label_position", std::to_string(*layout.label_position));
   if (!layout.dropped.empty()) {
     std::string dropped;  // "position value" pairs
@@ -318,6 +331,17 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   r.hidden = number("spec.hidden");
   r.layers = static_cast<int>(number("spec.layers"));
   r.output_linear = io::find_metadata(ckpt, "spec.output_linear") == "yes";  // older checkpoints: none
+  if (find_model_kind(r.kind).images) {
+    const std::string image_key = "spec.image";
+    const row_vector<Scalar> sizes = split_floats(io::metadata_value(ckpt, image_key), 3, image_key, file);
+    if (!(sizes.array() >= 1).all() || !(sizes.array() <= Scalar(1 << 20)).all() || sizes.array().floor().matrix() != sizes) {
+      throw io_error(file.string() + ": metadata 'spec.image' is not three sizes C H W");
+    }
+    r.image = image_shape{static_cast<index_t>(sizes(0)), static_cast<index_t>(sizes(1)), static_cast<index_t>(sizes(2))};
+    r.levels = static_cast<int>(number("spec.levels"));
+    if (r.image->size() != r.dim) throw io_error(file.string() + ": metadata 'spec.image' " + r.image->to_string() +
+                                                 " is not of spec.dim " + std::to_string(r.dim) + " values");
+  }
   if (kind_has_splines(r.kind)) {
     r.bins = number("spec.bins");
     r.bound = parse_metadata<double>(io::metadata_value(ckpt, "spec.bound"), "spec.bound", file);
@@ -331,6 +355,18 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   }
   take_selection(out.checkpoint, file);  // a run in progress: its current parameters are the model
   io::restore_parameters(ckpt, out.model->model());
+  if (r.classes > 0) {
+    const row_vector<Scalar> counts = split_floats(io::metadata_value(ckpt, "data.class_counts"), r.classes, "data.class_counts", file);
+    out.layout.class_counts.assign(counts.data(), counts.data() + counts.size());
+  }
+  if (r.image) {
+    out.layout.pixel_levels = static_cast<int>(number("data.pixel_levels"));
+    if (out.layout.pixel_levels < 2 || out.layout.pixel_levels > 65536) {
+      throw io_error(file.string() + ": metadata 'data.pixel_levels' is " + std::to_string(out.layout.pixel_levels) +
+                     ", not 2..65536");
+    }
+    return out;
+  }
 
   // data.factor: the whitening's Cholesky factors, one per class if data.gaussian says the
   // Gaussian is per class; a model directory from before data.factor holds the per-column scales
@@ -384,10 +420,6 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
   }
   if (const auto p = io::find_metadata(ckpt, "data.label_position")) {
     out.layout.label_position = parse_metadata<long>(*p, "data.label_position", file);
-  }
-  if (r.classes > 0) {
-    const row_vector<Scalar> counts = split_floats(io::metadata_value(ckpt, "data.class_counts"), r.classes, "data.class_counts", file);
-    out.layout.class_counts.assign(counts.data(), counts.data() + counts.size());
   }
   if (const auto name = io::find_metadata(ckpt, "data.label_name")) out.layout.label_name = *name;
   if (const auto names = io::find_metadata(ckpt, "data.column_names")) {

@@ -18,22 +18,15 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "image_file.hpp"
 #include "model_kinds.hpp"
 #include "options.hpp"
 #include "saved_model.hpp"
 #include "table_file.hpp"
+#include "training_run.hpp"
 
 namespace eigenflow::cli {
 namespace {
-
-/// Class ids must be 0..C-1; returns the rows per class.
-std::vector<double> count_classes(const std::vector<index_t>& labels) {
-  const index_t classes = *std::max_element(labels.begin(), labels.end()) + 1;
-  if (classes > 100000) throw value_error("the label column holds class " + std::to_string(classes - 1) + "; labels must be small class ids 0..C-1");
-  std::vector<double> counts(static_cast<std::size_t>(classes), 0.0);
-  for (const index_t l : labels) counts[static_cast<std::size_t>(l)] += 1;
-  return counts;
-}
 
 /// Says (on stdout, as the other notes) what makes a table a poor fit for a density: rows that
 /// repeat an earlier row (labels included), which a flow can learn as spikes; fewer rows than
@@ -61,54 +54,6 @@ void warn_about_table(const std::string& file, const table<Scalar>& data, const 
   for (std::size_t c = 0; c < class_counts.size(); ++c) {
     if (class_counts[c] == 0) {
       std::printf("warning: class %zu has no training rows; the model learns nothing of it, and sample refuses it\n", c);
-    }
-  }
-}
-
-/// The settings that make a training run what it is, besides the architecture (the recipe's
-/// spec.* metadata): not threads, ranks or progress. A rerun resumes only the same run.
-io::checkpoint_metadata run_identity(const train_settings& s, const train::trainer_options& o, index_t rows) {
-  return {{"run.data", std::filesystem::absolute(s.data).lexically_normal().string()},
-          {"run.data_fingerprint", file_fingerprint(s.data)},
-          {"run.rows", std::to_string(rows)},
-          {"run.label_col", s.label_col ? std::to_string(*s.label_col) : "none"},
-          {"run.iterations", std::to_string(o.iterations)},
-          {"run.batch", std::to_string(o.batch)},
-          {"run.lr", to_text(static_cast<Scalar>(o.learning_rate))},
-          {"run.holdout", to_text(static_cast<Scalar>(s.holdout))},
-          {"run.validation", to_text(static_cast<Scalar>(s.validation))},
-          {"run.drop_constant", s.drop_constant ? "yes" : "no"},
-          {"run.eval_every", std::to_string(o.evaluate_every)},
-          {"run.patience", std::to_string(o.patience)},
-          {"run.seed", std::to_string(s.seed)}};
-}
-
-/// The checkpoint a rerun resumes from (none, or --restart: nullopt). Rank 0 reads it and every
-/// other rank gets it from rank 0: the other machines need not see DIR.
-std::optional<io::checkpoint<Scalar>> checkpoint_to_resume(const train_settings& s, parallel::process_group& group) {
-  const std::filesystem::path file = checkpoint_path(s.out);
-  std::optional<io::checkpoint<Scalar>> saved;
-  if (!s.restart && group.rank() == 0 && std::filesystem::exists(file)) saved = io::load_checkpoint<Scalar>(file);
-  if (group.size() == 1) return saved;
-  std::string bytes = saved ? io::encode_checkpoint(*saved) : std::string();
-  group.broadcast(bytes);
-  if (!saved && !bytes.empty()) saved = io::decode_checkpoint<Scalar>(bytes, file);
-  return saved;
-}
-
-/// Throws unless `ckpt` holds these metadata (the same run), naming the first that differs.
-void check_same_run(const io::checkpoint<Scalar>& ckpt, const io::checkpoint_metadata& expected, const std::string& dir) {
-  for (const auto& [key, value] : expected) {
-    const auto saved = io::find_metadata(ckpt, key);
-    if (saved != value && key == "run.data_fingerprint") {
-      throw value_error("the data changed since " + checkpoint_path(dir).string() + " was written (" +
-                        (saved ? *saved : std::string("no fingerprint recorded")) + " then, " + value +
-                        " now); pass --restart to train on the new data from scratch, or choose another --out");
-    }
-    if (saved != value) {
-      throw value_error(checkpoint_path(dir).string() + " holds another run (" + key.substr(key.find('.') + 1) +
-                        ": " + (saved ? *saved : std::string("not recorded")) + " there, " + value +
-                        " now); pass --restart to train from scratch, or choose another --out");
     }
   }
 }
@@ -221,31 +166,6 @@ void set_output_linear(saved_model& model, const matrix<double>& w) {
   if (set != values.size()) throw std::logic_error("set_output_linear: the model has no output_linear layer");
 }
 
-/// The trainer's options: the defaults for this table, overridden by what the command line gave.
-train::trainer_options training_options(const model_kind& kind, const table_defaults& d, const train_settings& s,
-                                        parallel::process_group& group) {
-  train::trainer_options options;
-  options.iterations = s.iters > 0 ? s.iters : d.iterations;
-  options.batch = s.batch > 0 ? s.batch : d.batch;
-  options.learning_rate = s.lr > 0 ? s.lr : d.learning_rate;
-  options.weight_decay = s.weight_decay >= 0 ? s.weight_decay : d.weight_decay;
-  options.decoupled_weight_decay = true;  // a shrink toward zero outputs: toward the fitted Gaussian
-  options.clip = 10;
-  options.schedule = kind.sizing.schedule;
-  options.warmup = kind.sizing.warmup_divisor > 0 ? options.iterations / kind.sizing.warmup_divisor : 0;
-  options.seed = s.seed;
-  options.progress = train::parse_progress_mode(s.progress);
-  options.threads = s.threads;
-  options.processes = &group;
-  options.checkpoint_every = s.checkpoint_every;
-  // Model selection on the validation rows, from step 0 (the fitted Gaussian) on.
-  options.evaluate_every = s.eval_every > 0 ? s.eval_every : std::max(1L, options.iterations / 20);
-  options.patience = s.patience;
-  options.keep_best = true;
-  options.evaluate_at_start = true;
-  return options;
-}
-
 /// The architecture: the defaults for this table, overridden by what the command line gave.
 model_recipe make_recipe(const model_kind& kind, const table_defaults& d, const train_settings& s, index_t columns,
                          index_t classes) {
@@ -267,7 +187,11 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   std::string kinds;
   for (const model_kind& k : model_kinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k.name) + " (" + std::string(k.summary) + ")";
   CLI::App* cmd = app.add_subcommand("train", "train a flow; writes DIR/model.ckpt and prints test_nll last");
-  cmd->add_option("--data", s.data, "data file: .csv (header optional) or .npy, one row per sample")->required();
+  cmd->add_option("--data", s.data,
+                  "data file: .csv (header optional) or .npy, one row per sample; for --model glow, images: an IDX "
+                  "file of bytes (.idx or -ubyte, either gzipped), N x H x W or N x H x W x C")
+      ->required();
+  cmd->add_option("--labels", s.labels, "images: an IDX file of their class ids 0..C-1, one per image: trains p(x | class)");
   cmd->add_option("--label-col", s.label_col,
                   "column of integer class ids 0..C-1 (negative: from the end): trains p(x | class)")
       ->transform(whole_number(std::numeric_limits<index_t>::min() + 1));
@@ -282,6 +206,8 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
   cmd->add_option("--layers", s.layers, "hidden layers, residual blocks or dynamics layers" + sized)
       ->transform(whole_number(1, most_int));
   cmd->add_option("--couplings", s.couplings, "coupling layers (coupling kinds), autoregressive layers (maf, nsf)" + sized)->transform(whole_number(1, most_int));
+  cmd->add_option("--levels", s.levels, "image kinds: scales, each halving the height and width (default: 2 if they divide)")
+      ->transform(whole_number(1, 16));
   cmd->add_option("--bins", s.bins, "spline and nsf kinds: bins of each rational-quadratic spline")
       ->transform(whole_number(2, 4096))->capture_default_str();
   cmd->add_option("--bound", s.bound,
@@ -316,42 +242,22 @@ CLI::App* add_train_command(CLI::App& app, train_settings& s) {
 
 int run_train(const train_settings& s, parallel::process_group& group) {
   const model_kind& kind = find_model_kind(s.model);
-  // A wrong --out fails now, not after the training.
-  if (s.out.empty()) throw value_error("--out is empty: name the model directory to write");
-  if (std::filesystem::exists(s.out) && !std::filesystem::is_directory(s.out)) {
-    throw value_error("--out " + s.out + " is a file, not a directory: name the model directory to write");
+  if (kind.images || is_idx_path(s.data)) return run_train_images(s, kind, group);
+  check_model_directory(s.out);  // a wrong --out fails now, not after the training
+  if (!s.labels.empty()) {
+    throw value_error("--labels names the label file of images; a table's labels are one of its columns: --label-col");
   }
-  if (!(s.holdout > 0 && s.holdout < 1)) throw value_error("--holdout must be in (0, 1), got " + std::to_string(s.holdout));
   const table<Scalar> data = read_table<Scalar>(s.data, s.label_col);
   const index_t n = data.values.rows();
-  const index_t held_out = static_cast<index_t>(std::llround(s.holdout * double(n)));
-  if (held_out < 1 || held_out >= n) {
-    throw value_error(s.data + ": " + std::to_string(n) + " rows cannot be split into training and " +
-                      std::to_string(s.holdout) + " held out");
-  }
-
-  // A seeded shuffle, then the last rows are held out: files are often sorted by class or time.
-  random_engine rng(s.seed);
-  std::vector<index_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), index_t(0));
-  shuffle(order, rng);  // eigenflow::shuffle: the same split on every standard library
-  // Of the rest, the last share is the validation rows: model selection, never gradients.
-  if (!(s.validation >= 0 && s.validation < 1)) {
-    throw value_error("--validation must be in [0, 1), got " + std::to_string(s.validation));
-  }
+  random_engine rng(s.seed);  // the split's shuffle, then the model's initialization
+  const row_split split = split_rows(s, n, s.data, rng);
+  const index_t held_out = static_cast<index_t>(split.test.size());
+  const index_t validating = static_cast<index_t>(split.validation.size());
   const index_t n_rest = n - held_out;
-  const index_t validating = s.validation > 0 ? std::max<index_t>(1, std::llround(s.validation * double(n_rest))) : 0;
-  if (n_rest - validating < 2) {
-    throw value_error(s.data + ": " + std::to_string(n) + " rows leave fewer than 2 training rows after " +
-                      std::to_string(held_out) + " held out and " + std::to_string(validating) + " for validation");
-  }
-  train::dataset<Scalar> all{.x = data.values, .labels = data.labels};
-  const auto rows_between = [&](index_t begin, index_t end) {
-    return all.subset(std::vector<index_t>(order.begin() + begin, order.begin() + end));
-  };
-  train::dataset<Scalar> train_rows = rows_between(0, n_rest - validating);
-  train::dataset<Scalar> validation_rows = rows_between(n_rest - validating, n_rest);
-  train::dataset<Scalar> test_rows = rows_between(n_rest, n);
+  const train::dataset<Scalar> all{.x = data.values, .labels = data.labels};
+  train::dataset<Scalar> train_rows = all.subset(split.train);
+  train::dataset<Scalar> validation_rows = all.subset(split.validation);
+  train::dataset<Scalar> test_rows = all.subset(split.test);
   train_rows.validate(s.data);
 
   if ((data.values.array() == data.values.array().round()).all()) {
@@ -361,14 +267,8 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   data_layout layout;
   handle_constant_columns(s.data, data, train_rows.x, s.drop_constant, layout);
   for (train::dataset<Scalar>* rows : {&train_rows, &validation_rows, &test_rows}) rows->x = without_dropped(layout, rows->x);
-  if (!data.labels.empty()) layout.class_counts = count_classes(train_rows.labels);
+  if (!data.labels.empty()) layout.class_counts = count_classes(train_rows, {&validation_rows, &test_rows}, s.data);
   const auto classes = static_cast<index_t>(layout.class_counts.size());
-  for (const train::dataset<Scalar>* kept : {&validation_rows, &test_rows}) {
-    if (!kept->labels.empty() && *std::max_element(kept->labels.begin(), kept->labels.end()) >= classes) {
-      throw value_error(s.data + ": a held-out or validation row has a class that no training row has; use more data "
-                        "or another --seed");
-    }
-  }
   std::string gaussian_choice;
   std::tie(layout.gaussian, gaussian_choice) = choose_gaussian(train_rows, validation_rows, classes, group);
   const auto gaussian =
@@ -404,52 +304,20 @@ int run_train(const train_settings& s, parallel::process_group& group) {
     std::printf("note: cnf takes the exact trace, %ld backward passes per dynamics evaluation; ffjord estimates it "
                 "with one\n", static_cast<long>(recipe.dim));
   }
-  if (group.size() > 1) {
-    std::printf("data parallel over %d processes, %d threads each; batch %ld split across them\n", group.size(),
-                s.threads, static_cast<long>(options.batch));
-  }
+  print_data_parallel(group, s.threads, options.batch);
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
-  const io::checkpoint_metadata run = run_identity(s, options, n);
-  train::selection_state selection;  // kept current by fit, saved with every checkpoint
-  if (auto saved = checkpoint_to_resume(s, group)) {
-    check_same_run(*saved, recipe_metadata(recipe), s.out);
-    check_same_run(*saved, run, s.out);
-    const long completed = parse_metadata<long>(io::metadata_value(*saved, "train.completed_iterations"),
-                                                "train.completed_iterations", checkpoint_path(s.out));
-    if (io::find_metadata(*saved, "train.finished") == "yes") {
-      std::printf("%s already holds this run, finished after %ld iterations: nothing to do (--restart trains again)\n",
-                  checkpoint_path(s.out).c_str(), completed);
-      if (const auto g = io::find_metadata(*saved, "gaussian_nll")) std::printf("gaussian_nll: %s\n", g->c_str());
-      std::printf("test_nll: %s\n", io::metadata_value(*saved, "test_nll").c_str());
-      return 0;
-    }
-    selection = take_selection(*saved, checkpoint_path(s.out));
-    io::restore_parameters(*saved, model.model());
-    if (!saved->optimizer) throw io_error(checkpoint_path(s.out).string() + " has no optimizer state to resume with");
-    adam.import_state(*saved->optimizer, model.model().parameters());
-    options.completed_iterations = completed;
-    std::printf("resuming from %s at iteration %ld of %ld\n", checkpoint_path(s.out).c_str(), completed,
-                options.iterations);
-  }
+  run_checkpoints checkpoints(s, group, run_identity(s, options, n), recipe_metadata(recipe));
+  if (checkpoints.resume(model, adam, options, {"gaussian_nll", "test_nll"})) return 0;
   std::fflush(stdout);
-
   // Rank 0 writes (checkpoints along the way, the model at the end); a rerun resumes from them.
-  auto save = [&](long completed, bool finished, io::checkpoint_metadata status) {
-    if (group.rank() != 0) return;
-    io::checkpoint_metadata meta = run;
-    meta.emplace_back("train.completed_iterations", std::to_string(completed));
-    meta.emplace_back("train.finished", finished ? "yes" : "no");
-    for (auto& entry : status) meta.push_back(std::move(entry));
-    save_model_dir(s.out, model, layout, std::move(meta), adam.export_state(), finished ? nullptr : &selection);
-  };
-  options.on_checkpoint = [&](long it) { save(it, false, {}); };
+  options.on_checkpoint = [&](long it) { checkpoints.save(model, layout, adam, it, false); };
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
   auto whitened = [&](const train::dataset<Scalar>& rows) {
     return train::shard(train::dataset<Scalar>{.x = layout.whitening.apply(rows.x, rows.labels), .labels = rows.labels}, group);
   };
-  if (validating > 0) options.selection = &selection;
+  if (validating > 0) options.selection = &checkpoints.selection;
   const train::dataset<Scalar> my_validation = validating > 0 ? whitened(validation_rows) : train::dataset<Scalar>{};
   // The Gaussian (N(0, I) of the whitened rows) stays the choice unless a model beats it on the
   // validation rows by two standard errors: on a small table, noise must not replace it.
@@ -487,7 +355,7 @@ int run_train(const train_settings& s, parallel::process_group& group) {
     std::snprintf(buffer, sizeof buffer, "%.6f", v);
     return std::string(buffer);
   };
-  save(summary.iterations, true, {{"train.data", std::filesystem::absolute(s.data).string()},
+  checkpoints.save(model, layout, adam, summary.iterations, true, {{"train.data", std::filesystem::absolute(s.data).string()},
                             {"train.rows", std::to_string(n_rest - validating)},
                             {"train.held_out_rows", std::to_string(held_out)},
                             {"train.iterations", std::to_string(summary.iterations)},

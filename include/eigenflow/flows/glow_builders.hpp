@@ -28,6 +28,7 @@
 #include "eigenflow/flows/conv_conditioner.hpp"
 #include "eigenflow/flows/coupling.hpp"
 #include "eigenflow/flows/flow.hpp"
+#include "eigenflow/flows/logit.hpp"
 #include "eigenflow/flows/lu_linear.hpp"
 #include "eigenflow/flows/on_columns.hpp"
 #include "eigenflow/flows/permutation.hpp"
@@ -49,6 +50,10 @@ struct glow_options {
   /// low-resolution picture; condition.features must be its size), which every conditioner sees
   /// pixel by pixel at its own resolution (conv_conditioner_options::context_image).
   std::optional<image_shape> context_image{};
+  /// When set, the flow first takes data in (0, 1) (dequantized images,
+  /// data::dequantize_to_unit) to the real line by the logit layer with this α,
+  /// y = logit(α + (1 − 2α)x), as RealNVP and FFJORD do; its log-det is part of log p.
+  std::optional<double> logit_alpha{};
 };
 
 }  // namespace eigenflow::flows
@@ -126,6 +131,7 @@ flow<Scalar> make_glow(const glow_options& o, random_engine& rng) {
                       std::to_string(divisor) + ", got images of " + o.image.to_string());
   }
   auto layers = std::make_unique<composite<Scalar>>(o.image.size());
+  if (o.logit_alpha) layers->add(logit<Scalar>(o.image.size(), *o.logit_alpha));
   layers->push_back(eigenflow::detail::glow_level<Scalar>(o.image, 0, o, rng));
   return flow<Scalar>(std::make_unique<distributions::standard_normal<Scalar>>(o.image.size()), std::move(layers));
 }

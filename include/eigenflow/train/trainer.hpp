@@ -122,6 +122,10 @@ struct trainer_options {
   /// Added to the validation NLL the progress shows (not to what selection compares): for a model
   /// of transformed rows, minus the transform's log-determinant shows nats in the data's units.
   double shown_nll_offset = 0;
+  /// Validation rows scored at once (each block split across the threads); 0: all at once. Bounds
+  /// an evaluation's memory for large models (an image flow's activations grow with the rows). A
+  /// continuous flow's adaptive solver steps a block as one, so its scores depend on the blocks.
+  index_t evaluation_rows = 0;
 };
 
 /// What fit() did.
@@ -217,6 +221,9 @@ inline void check_options(const trainer_options& o) {
   if (o.batch < 1) throw value_error("train::fit: batch must be positive");
   if (o.threads < 1) throw value_error("train::fit: threads must be positive, got " + std::to_string(o.threads));
   if (!(o.clip >= 0)) throw value_error("train::fit: clip must be non-negative");
+  if (o.evaluation_rows < 0) {
+    throw value_error("train::fit: evaluation_rows must be non-negative, got " + std::to_string(o.evaluation_rows));
+  }
   if (o.completed_iterations < 0 || o.completed_iterations > o.iterations) {
     throw value_error("train::fit: completed_iterations " + std::to_string(o.completed_iterations) + " is outside [0, " +
                       std::to_string(o.iterations) + "]");
@@ -270,8 +277,14 @@ training_summary fit(Model& model, Optimizer& optimizer, const dataset<model_sca
   progress bar(group.rank() == 0 ? o.progress : progress_mode::quiet, o.out);
   // Each process scores its shard; every process sees the same mean.
   auto evaluate = [&](long it) {
-    const vector<double> row_nll =
-        -step.workers().log_prob(model, validation->x, validation->context()).template cast<double>().col(0);
+    vector<double> row_nll(validation->rows());
+    const index_t block = o.evaluation_rows > 0 ? o.evaluation_rows : std::max<index_t>(1, validation->rows());
+    for (index_t begin = 0; begin < validation->rows(); begin += block) {
+      const index_t rows = std::min(block, validation->rows() - begin);
+      const dataset<Scalar> part = validation->rows_range(begin, rows);
+      row_nll.segment(begin, rows) =
+          -step.workers().log_prob(model, part.x, part.context()).template cast<double>().col(0);
+    }
     const detail::validation_score score = detail::score_validation(group, o, row_nll);
     const bool improved = selection.record(it, score.selected, model.parameters());
     char line[160];
