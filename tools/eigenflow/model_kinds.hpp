@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ struct model_recipe {
   /// Image kinds: scales of the multi-scale flow (couplings counts the steps of each, hidden
   /// the channels of their conditioners).
   int levels = 2;
+  /// Image kinds: the seed the model is built from. Its 1x1 convolutions draw a permutation and
+  /// signs that are not parameters, so reading a checkpoint back builds from the same seed.
+  std::uint64_t seed = 0;
 };
 
 /// How a kind's defaults follow the table it trains on (README, "Defaults that fit the data"):

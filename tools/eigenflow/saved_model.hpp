@@ -218,6 +218,7 @@ inline io::checkpoint_metadata recipe_metadata(const model_recipe& r) {
     meta.emplace_back("spec.image", std::to_string(r.image->channels) + " " + std::to_string(r.image->height) + " " +
                                         std::to_string(r.image->width));
     meta.emplace_back("spec.levels", std::to_string(r.levels));
+    meta.emplace_back("spec.seed", std::to_string(r.seed));
   }
   if (kind_has_splines(r.kind)) {  // only spline kinds have them, so other kinds' checkpoints stay as they were
     meta.emplace_back("spec.bins", std::to_string(r.bins));
@@ -339,6 +340,7 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
     }
     r.image = image_shape{static_cast<index_t>(sizes(0)), static_cast<index_t>(sizes(1)), static_cast<index_t>(sizes(2))};
     r.levels = static_cast<int>(number("spec.levels"));
+    r.seed = parse_metadata<std::uint64_t>(io::metadata_value(ckpt, "spec.seed"), "spec.seed", file);
     if (r.image->size() != r.dim) throw io_error(file.string() + ": metadata 'spec.image' " + r.image->to_string() +
                                                  " is not of spec.dim " + std::to_string(r.dim) + " values");
   }
@@ -346,7 +348,9 @@ inline loaded_model load_model_dir(const std::filesystem::path& dir) {
     r.bins = number("spec.bins");
     r.bound = parse_metadata<double>(io::metadata_value(ckpt, "spec.bound"), "spec.bound", file);
   }
-  random_engine rng(0);  // the values are overwritten; only the architecture matters
+  // The values are overwritten; only the architecture matters, and for image kinds the fixed
+  // parts their seed draws.
+  random_engine rng(r.image ? r.seed : 0);
   try {
     out.model = std::make_unique<saved_model>(r, rng);
   } catch (const resource_error& e) {

@@ -49,6 +49,7 @@ model_recipe image_recipe(const model_kind& kind, const table_defaults& d, const
   r.image = shape;
   r.classes = classes;
   r.levels = s.levels > 0 ? s.levels : d.levels;
+  r.seed = s.seed;
   if (r.levels < 1) {
     throw value_error(s.data + ": images of " + shape.to_string() + " cannot be squeezed: each level of " + s.model +
                       " turns 2x2 blocks of pixels into channels, so the height and width must be even");
@@ -79,8 +80,8 @@ int run_train_images(const train_settings& s, const model_kind& kind, parallel::
   if (!s.labels.empty()) read_image_labels(s.labels, s.data, images);
   const image_shape shape = images.shape;
   const index_t n = images.pixels.rows();
-  random_engine rng(s.seed);  // the split's shuffle, then the model's initialization
-  const row_split split = split_rows(s, n, s.data, rng);
+  random_engine split_rng(s.seed);
+  const row_split split = split_rows(s, n, s.data, split_rng);
   train::dataset<Scalar> train_rows, validation_rows, test_rows;
   {
     const train::dataset<Scalar> all{.x = std::move(images.pixels), .labels = std::move(images.labels)};
@@ -101,7 +102,8 @@ int run_train_images(const train_settings& s, const model_kind& kind, parallel::
   options.evaluate_at_start = false;  // ActNorm's start is no model worth keeping
   options.evaluation_rows = evaluation_images;
   const model_recipe recipe = image_recipe(kind, defaults, s, shape, classes);
-  saved_model model(recipe, rng);
+  random_engine model_rng(recipe.seed);  // its own stream: a checkpoint is read back from the recipe alone
+  saved_model model(recipe, model_rng);
   const index_t validating = validation_rows.rows();
 
   // One fixed draw of noise for the validation and held-out images, so that evaluations compare.

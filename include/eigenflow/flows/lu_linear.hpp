@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -184,13 +186,40 @@ class lu_linear : public transform_base<lu_linear<Scalar>, Scalar> {
     list.push_back(log_abs_scale_);
     list.push_back(bias_);
   }
+  /// The layer's kind and size, and, when P is not the identity or a sign is negative, a
+  /// fingerprint of P and the signs: they are drawn at construction and are not parameters, so a
+  /// checkpoint restored into a layer built from another draw is refused (restore_parameters
+  /// compares descriptions) instead of computing with another W.
   std::string describe() const override {
-    if (images_.pixels() == 1) return "lu_linear(D=" + std::to_string(dim()) + ")";
-    return "invertible_1x1_conv(" + images_.to_string() + ")";
+    const std::string size = images_.pixels() == 1 ? "lu_linear(D=" + std::to_string(dim())
+                                                   : "invertible_1x1_conv(" + images_.to_string();
+    return size + fixed_part_fingerprint() + ")";
   }
 
  private:
   lu_linear() = default;
+
+  /// ", fixed P and signs fnv1a XXXXXXXX" (FNV-1a over P's entries and the signs), or "" for the
+  /// identity P with positive signs (lower_triangular's layers: their checkpoints stay as they were).
+  std::string fixed_part_fingerprint() const {
+    bool trivial = true;
+    std::uint32_t hash = 2166136261u;
+    const auto mix = [&hash](std::uint64_t v) {
+      for (int b = 0; b < 8; ++b) hash = (hash ^ static_cast<std::uint32_t>((v >> (8 * b)) & 0xff)) * 16777619u;
+    };
+    for (std::size_t i = 0; i < permutation_.size(); ++i) {
+      trivial = trivial && permutation_[i] == static_cast<index_t>(i);
+      mix(static_cast<std::uint64_t>(permutation_[i]));
+    }
+    for (index_t i = 0; i < sign_.size(); ++i) {
+      trivial = trivial && sign_(i) > 0;
+      mix(sign_(i) > 0 ? 1u : 0u);
+    }
+    if (trivial) return "";
+    char text[48];
+    std::snprintf(text, sizeof text, ", fixed P and signs fnv1a %08x", static_cast<unsigned>(hash));
+    return text;
+  }
 
   /// The identity, the triangles' masks and, over images, each column's channel.
   void set_constants(index_t dim) {
