@@ -98,9 +98,13 @@ TEST_CASE("glow: with logit_alpha, the logit layer first: log p(x) = log p_glow(
   expect_bijection(with_logit.bijection(), x, {});
   CHECK_THAT(with_logit.bijection().describe(), Contains("logit(D=16"));
   random_engine sampler(96);
+  // x = (sigmoid(y) − α)/(1 − 2α): the draws lie in the logit layer's range, a little wider than
+  // (0, 1) by α/(1 − 2α) on either side (where sigmoid(y) < α or > 1 − α).
   const matrix<double> draws = with_logit.sample(50, sampler);
-  CHECK((draws.array() > 0).all());
-  CHECK((draws.array() < 1).all());
+  const double margin = alpha / (1 - 2 * alpha);
+  CHECK((draws.array() > -margin).all());
+  CHECK((draws.array() < 1 + margin).all());
+  CHECK(((draws.array() > 0) && (draws.array() < 1)).count() > draws.size() / 2);
 }
 
 TEST_CASE("glow: conditioned on a class", "[flows][images][glow][conditional]") {

@@ -110,7 +110,14 @@ TEST_CASE("lu_linear: bad width and dimension are errors", "[flows][lu_linear][e
   tape<double> t;
   CHECK_THROWS_AS(layer.forward(t.constant(uniform(2, 2, -1, 1, 49)), {}), shape_error);
   CHECK_THROWS_AS(flows::lu_linear<double>("lu", 0, rng), value_error);
-  CHECK(layer.describe() == "lu_linear(D=3)");
+  // The drawn P and signs are not parameters: the description carries their fingerprint, so a
+  // checkpoint read into a layer of another draw is refused; the identity P with positive signs has none.
+  CHECK_THAT(layer.describe(), Catch::Matches("lu_linear\\(D=3, fixed P and signs fnv1a [0-9a-f]{8}\\)"));
+  random_engine same(35), other(36);
+  flows::lu_linear<double> twin("lu", 3, same);
+  CHECK(twin.describe() == layer.describe());
+  CHECK(flows::lu_linear<double>("lu", 3, other).describe() != layer.describe());
+  CHECK(flows::lu_linear<double>::lower_triangular("lu", matrix<double>::Identity(3, 3)).describe() == "lu_linear(D=3)");
   CHECK(layer.parameters()[0].name == "lu.lower");
   CHECK(layer.parameters()[2].name == "lu.log_abs_scale");
 }
