@@ -308,10 +308,8 @@ int run_train(const train_settings& s, parallel::process_group& group) {
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
   run_checkpoints checkpoints(s, group, run_identity(s, options, n), recipe_metadata(recipe));
-  if (checkpoints.resume(model, adam, options, {"gaussian_nll", "test_nll"})) return 0;
-  std::fflush(stdout);
   // Rank 0 writes (checkpoints along the way, the model at the end); a rerun resumes from them.
-  options.on_checkpoint = [&](long it) { checkpoints.save(model, layout, adam, it, false); };
+  if (checkpoints.resume_or_arm(model, layout, adam, options, {"gaussian_nll", "test_nll"})) return 0;
 
   // Every process trains on its shard of the training rows and scores its shard of the held-out ones.
   auto whitened = [&](const train::dataset<Scalar>& rows) {
@@ -350,25 +348,12 @@ int run_train(const train_settings& s, parallel::process_group& group) {
   const double gaussian_nll = parallel::mean_over_processes(
       group, -final_gaussian.log_prob(my_test.x, my_test.labels).cast<double>().sum(), my_test.rows());
 
-  auto text = [](double v) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.6f", v);
-    return std::string(buffer);
-  };
-  checkpoints.save(model, layout, adam, summary.iterations, true, {{"train.data", std::filesystem::absolute(s.data).string()},
-                            {"train.rows", std::to_string(n_rest - validating)},
-                            {"train.held_out_rows", std::to_string(held_out)},
-                            {"train.iterations", std::to_string(summary.iterations)},
-                            {"train.batch", std::to_string(options.batch)},
-                            {"train.seed", std::to_string(s.seed)},
-                            {"train.processes", std::to_string(group.size())},
-                            {"train.seconds", std::to_string(summary.seconds)},
-                            {"train.validation_rows", std::to_string(validating)},
-                            {"train.best_iteration", std::to_string(summary.best_iteration)},
-                            {"train.validation_nll", text(summary.best_validation_nll + options.shown_nll_offset)},
-                            {"train.stopped_early", summary.stopped_early ? "yes" : "no"},
-                            {"gaussian_nll", text(gaussian_nll)},
-                            {"test_nll", text(test_nll)}});
+  io::checkpoint_metadata results =
+      finished_run_metadata(s, n_rest - validating, held_out, validating, options, summary, group);
+  results.emplace_back("train.validation_nll", result_text(summary.best_validation_nll + options.shown_nll_offset));
+  results.emplace_back("gaussian_nll", result_text(gaussian_nll));
+  results.emplace_back("test_nll", result_text(test_nll));
+  checkpoints.save(model, layout, adam, summary.iterations, true, std::move(results));
   if (validating > 0) {
     std::printf("best validation nll %.4f at iteration %ld of %ld%s\n", summary.best_validation_nll + options.shown_nll_offset,
                 summary.best_iteration, summary.iterations, summary.stopped_early ? " (stopped early)" : "");

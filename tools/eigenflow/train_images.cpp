@@ -128,9 +128,7 @@ int run_train_images(const train_settings& s, const model_kind& kind, parallel::
 
   optim::adam<Scalar> adam = train::make_optimizer<Scalar>(options);
   run_checkpoints checkpoints(s, group, run_identity(s, options, n), recipe_metadata(recipe));
-  if (checkpoints.resume(model, adam, options, {"test_nll", "test_bpd"})) return 0;
-  std::fflush(stdout);
-  options.on_checkpoint = [&](long it) { checkpoints.save(model, layout, adam, it, false); };
+  if (checkpoints.resume_or_arm(model, layout, adam, options, {"test_nll", "test_bpd"})) return 0;
 
   const double log_levels = static_cast<double>(shape.size()) * std::log(double(pixel_levels));
   const train::dataset<Scalar> my_validation =
@@ -147,25 +145,11 @@ int run_train_images(const train_settings& s, const model_kind& kind, parallel::
   const double validation_bpd =
       validating > 0 ? data::bits_per_dimension(-summary.best_validation_nll, shape.size(), pixel_levels) : 0.0;
 
-  auto text = [](double v) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.6f", v);
-    return std::string(buffer);
-  };
-  io::checkpoint_metadata results{{"train.data", std::filesystem::absolute(s.data).string()},
-                                  {"train.rows", std::to_string(train_rows.rows())},
-                                  {"train.held_out_rows", std::to_string(test_rows.rows())},
-                                  {"train.iterations", std::to_string(summary.iterations)},
-                                  {"train.batch", std::to_string(options.batch)},
-                                  {"train.seed", std::to_string(s.seed)},
-                                  {"train.processes", std::to_string(group.size())},
-                                  {"train.seconds", std::to_string(summary.seconds)},
-                                  {"train.validation_rows", std::to_string(validating)},
-                                  {"train.best_iteration", std::to_string(summary.best_iteration)},
-                                  {"train.stopped_early", summary.stopped_early ? "yes" : "no"},
-                                  {"test_nll", text(log_levels - mean_log_p)},
-                                  {"test_bpd", text(test_bpd)}};
-  if (validating > 0) results.emplace_back("train.validation_bpd", text(validation_bpd));
+  io::checkpoint_metadata results =
+      finished_run_metadata(s, train_rows.rows(), test_rows.rows(), validating, options, summary, group);
+  results.emplace_back("test_nll", result_text(log_levels - mean_log_p));
+  results.emplace_back("test_bpd", result_text(test_bpd));
+  if (validating > 0) results.emplace_back("train.validation_bpd", result_text(validation_bpd));
   checkpoints.save(model, layout, adam, summary.iterations, true, std::move(results));
   if (validating > 0) {
     std::printf("best validation %.4f bits/dim at iteration %ld of %ld%s\n", validation_bpd, summary.best_iteration,

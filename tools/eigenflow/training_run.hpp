@@ -133,6 +133,32 @@ inline train::trainer_options training_options(const model_kind& kind, const tab
   return options;
 }
 
+/// A figure as a finished run's checkpoint keeps it: six decimals.
+inline std::string result_text(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6f", v);
+  return buffer;
+}
+
+/// What a finished run records of itself, for tables and images alike; the caller appends its
+/// figures (test_nll, ...).
+inline io::checkpoint_metadata finished_run_metadata(const train_settings& s, index_t training_rows, index_t held_out,
+                                                     index_t validating, const train::trainer_options& options,
+                                                     const train::training_summary& summary,
+                                                     const parallel::process_group& group) {
+  return {{"train.data", std::filesystem::absolute(s.data).string()},
+          {"train.rows", std::to_string(training_rows)},
+          {"train.held_out_rows", std::to_string(held_out)},
+          {"train.iterations", std::to_string(summary.iterations)},
+          {"train.batch", std::to_string(options.batch)},
+          {"train.seed", std::to_string(s.seed)},
+          {"train.processes", std::to_string(group.size())},
+          {"train.seconds", std::to_string(summary.seconds)},
+          {"train.validation_rows", std::to_string(validating)},
+          {"train.best_iteration", std::to_string(summary.best_iteration)},
+          {"train.stopped_early", summary.stopped_early ? "yes" : "no"}};
+}
+
 /// Says how the batch is shared when the run spans several processes (nothing for one).
 inline void print_data_parallel(const parallel::process_group& group, int threads, index_t batch) {
   if (group.size() < 2) return;
@@ -178,6 +204,16 @@ class run_checkpoints {
     adam.import_state(*saved->optimizer, model.model().parameters());
     options.completed_iterations = completed;
     std::printf("resuming from %s at iteration %ld of %ld\n", file.c_str(), completed, options.iterations);
+    return false;
+  }
+
+  /// resume(), and unless that run had finished, arms options.on_checkpoint to save this run
+  /// (model, layout and adam must outlive the training) and flushes what was printed so far.
+  bool resume_or_arm(saved_model& model, const data_layout& layout, optim::adam<Scalar>& adam,
+                     train::trainer_options& options, std::initializer_list<const char*> results) {
+    if (resume(model, adam, options, results)) return true;
+    std::fflush(stdout);
+    options.on_checkpoint = [this, &model, &layout, &adam](long it) { save(model, layout, adam, it, false); };
     return false;
   }
 
