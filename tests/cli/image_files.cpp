@@ -87,14 +87,17 @@ void write_and_check_color(const std::filesystem::path& dir) {
   const io::idx_array back = io::read_idx(copy);
   require(back.dims == std::vector<index_t>{n, h, w, c}, "write_images: the copy is not N x H x W x C");
   require(io::idx_matrix<double>(back) == file_order, "write_images: the copy's bytes differ from the file read");
-  // A PNG grid takes one channel only, and says so before writing anything.
+  // A PNG grid shows RGB images; two channels are no picture, and it says so before writing anything.
+  cli::write_images(dir / "color.png", read.pixels, read.shape, 8);
+  require(std::filesystem::file_size(dir / "color.png") > 0, "write_images wrote no PNG grid of colour images");
+  const image_shape two{2, h, w};
   bool refused = false;
   try {
-    cli::write_images(dir / "color.png", read.pixels, read.shape, 8);
+    cli::write_images(dir / "two.png", matrix<float>(read.pixels.leftCols(two.size())), two, 8);
   } catch (const value_error&) {
     refused = true;
   }
-  require(refused && !std::filesystem::exists(dir / "color.png"), "write_images wrote colour images as a PNG grid");
+  require(refused && !std::filesystem::exists(dir / "two.png"), "write_images wrote two-channel images as a PNG grid");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -93,6 +94,53 @@ TEST_CASE("standard normal and diagonal Gaussian densities", "[distributions]") 
   const matrix<double> s = g.sample(20000, rng);
   CHECK(s.col(2).mean() == Approx(2).margin(0.05));
   CHECK(std::sqrt((s.col(1).array() + 1).square().mean()) == Approx(std::exp(-0.3)).epsilon(0.03));
+}
+
+TEST_CASE("a tempered base is its base's draws scaled by T, with the density of that scaling", "[distributions]") {
+  const matrix<double> z = uniform(5, 3, -2, 2, 21);
+  // The standard normal at T is N(0, T² I): the diagonal Gaussian with log σ = log T.
+  const double temperature = 0.6;
+  distributions::tempered<double> cold(std::make_unique<distributions::standard_normal<double>>(3), temperature);
+  distributions::diagonal_gaussian<double> same("g", 3);
+  same.parameters()[1].value.setConstant(std::log(temperature));
+  CHECK((cold.log_prob(z) - same.log_prob(z)).cwiseAbs().maxCoeff() < 1e-12);
+  random_engine a(22), b(22);
+  CHECK((cold.sample(7, a) - temperature * distributions::standard_normal<double>(3).sample(7, b)).norm() == 0);
+  // Around a learned base: its parameters are the tempered density's, with their gradients.
+  auto inner = std::make_unique<distributions::diagonal_gaussian<double>>("base", 3);
+  inner->parameters()[0].value << 0.5, -1, 2;
+  inner->parameters()[1].value << 0.1, -0.3, 0.4;
+  const matrix<double> expected = inner->log_prob(z / 1.7).array() - 3 * std::log(1.7);
+  distributions::tempered<double> warm(std::move(inner), 1.7);
+  CHECK((warm.log_prob(z) - expected).cwiseAbs().maxCoeff() < 1e-12);
+  REQUIRE(warm.parameters().size() == 2);
+  check_parameter_gradients([&](tape<double>& t) { return warm.log_prob(t.constant(z)); }, warm.parameters());
+  for (const double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    CHECK_THROWS_AS(distributions::tempered<double>(std::make_unique<distributions::standard_normal<double>>(3), bad),
+                    value_error);
+  }
+}
+
+TEST_CASE("a flow at temperature T: the same transform over the tempered base", "[flows][flow]") {
+  random_engine rng(23);
+  auto model = small_flow<double>(3, 2, rng);
+  randomize(model.parameters(), 24);
+  const matrix<double> x = uniform(6, 3, -2, 2, 25);
+  const double temperature = 0.7;
+  const flows::flow<double> cold = model.tempered(temperature);
+  const auto z = model.bijection().forward(x, {});
+  const matrix<double> expected =
+      model.base().log_prob(z.value / temperature).array() - 3 * std::log(temperature) + z.log_det.array();
+  CHECK((cold.log_prob(x) - expected).cwiseAbs().maxCoeff() < 1e-12);
+  const auto [samples, log_p] = cold.sample_and_log_prob(40, rng);
+  CHECK((cold.log_prob(samples) - log_p).cwiseAbs().maxCoeff() < 1e-10);
+  // Its draws are the flow's inverse at T times the base draws of the same engine.
+  random_engine a(26), b(26);
+  const matrix<double> base_draws = temperature * model.base().sample(9, b);
+  CHECK((cold.sample(9, a) - model.bijection().inverse(base_draws, {}).value).cwiseAbs().maxCoeff() < 1e-12);
+  random_engine c(27), d(27);
+  CHECK((model.tempered(1.0).sample(9, c) - model.sample(9, d)).norm() == 0);
+  CHECK_THROWS_AS(model.tempered(0.0), value_error);
 }
 
 TEST_CASE("log_prob is the base density at T(x) plus the log-det; samples agree", "[flows][flow]") {

@@ -497,6 +497,42 @@ TEST_CASE("plot image_grid: tiles laid out by rows, scaled, values mapped to gra
   CHECK_THROWS_AS(plot::image_grid(images, h, w, 2, 0.0, 1.0), value_error);
 }
 
+TEST_CASE("plot image_grid: three channels are red, green and blue", "[plot][charts]") {
+  const image_shape shape{.channels = 3, .height = 2, .width = 3};
+  // Channel c of image t holds (c + 1)/4 + t/10 + pixel/100: every channel and pixel differs.
+  matrix<double> images(2, shape.size());
+  for (index_t t = 0; t < 2; ++t) {
+    for (index_t c = 0; c < 3; ++c) {
+      for (index_t y = 0; y < 2; ++y) {
+        for (index_t x = 0; x < 3; ++x) {
+          images(t, shape.column(c, y, x)) = double(c + 1) / 4 + double(t) / 10 + double(y * 3 + x) / 100;
+        }
+      }
+    }
+  }
+  const image grid = plot::image_grid(images, shape, 2, 0.0, 1.0, 1);
+  CHECK(grid.width() == 2 * 3 + 1);
+  CHECK(grid.height() == 2);
+  for (int t = 0; t < 2; ++t) {
+    for (int y = 0; y < 2; ++y) {
+      for (int x = 0; x < 3; ++x) {
+        const auto level = [&](index_t c) { return plot::grayscale(images(t, shape.column(c, y, x))).r; };
+        CHECK(grid.at(t * 4 + x, y) == plot::rgb{level(0), level(1), level(2)});
+      }
+    }
+  }
+  // One channel through the shape draws as the height and width overload does.
+  const matrix<double> gray = images.leftCols(6);
+  CHECK(plot::image_grid(gray, image_shape{.channels = 1, .height = 2, .width = 3}, 2, 0.0, 1.0).bytes() ==
+        plot::image_grid(gray, 2, 3, 2, 0.0, 1.0).bytes());
+  CHECK_THROWS_WITH(
+      plot::image_grid(matrix<double>(images.leftCols(12)), image_shape{.channels = 2, .height = 2, .width = 3}, 2, 0.0,
+                       1.0),
+      Catch::Contains("2 channels; a picture shows 1 (grayscale) or 3 (RGB)"));
+  CHECK_THROWS_AS(plot::image_grid(images, image_shape{.channels = 3, .height = 2, .width = 2}, 2, 0.0, 1.0),
+                  shape_error);
+}
+
 TEST_CASE("plot charts round trip through PNG", "[plot][png]") {
   scratch_dir dir;
   matrix<float> digits = matrix<float>::Random(6, 16);

@@ -51,6 +51,7 @@ struct sample_settings {
   int threads = 1;  // not every core by default: the draws of a seed depend on the thread count
   std::string out;
   std::string labels_out;  // images of a conditional model: their classes, as an IDX file
+  double temperature = 1;  // flows: the base draws scaled by it
 };
 CLI::App* add_sample_command(CLI::App& app, sample_settings& s);
 int run_sample(const sample_settings& s);

@@ -102,14 +102,14 @@ inline image_output image_output_of(const std::filesystem::path& path) {
 }
 
 /// Throws unless `path` can become an image output of `shape`: a known kind, a PNG only of
-/// one-channel images, not a directory, in a directory that exists.
+/// grayscale or RGB images, not a directory, in a directory that exists.
 inline void check_image_output(const std::filesystem::path& path, const image_shape& shape) {
   namespace fs = std::filesystem;
   if (path.empty()) throw value_error("--out is empty: name a .png, .idx or .npy file to write");
   const image_output kind = image_output_of(path);
-  if (kind == image_output::png && shape.channels != 1) {
-    throw value_error("--out " + path.string() + ": a PNG grid shows one-channel images, these have " +
-                      std::to_string(shape.channels) + " channels; write .idx or .npy");
+  if (kind == image_output::png && shape.channels != 1 && shape.channels != 3) {
+    throw value_error("--out " + path.string() + ": a PNG grid shows grayscale (1 channel) or RGB (3) images, " +
+                      "these have " + std::to_string(shape.channels) + " channels; write .idx or .npy");
   }
   if (fs::is_directory(path)) throw value_error("--out " + path.string() + " is a directory: name a file");
   if (!path.parent_path().empty() && !fs::is_directory(path.parent_path())) {
@@ -127,8 +127,7 @@ void write_images(const std::filesystem::path& path, const matrix<Scalar>& pixel
   shape.require_columns("write_images", pixels.cols());
   switch (image_output_of(path)) {
     case image_output::png:
-      plot::write_png(path, plot::image_grid(pixels, static_cast<int>(shape.height), static_cast<int>(shape.width),
-                                             grid_columns, 0.0, double(pixel_levels - 1), 2));
+      plot::write_png(path, plot::image_grid(pixels, shape, grid_columns, 0.0, double(pixel_levels - 1), 2));
       return;
     case image_output::table:
       write_table(path, pixels);

@@ -42,7 +42,7 @@ void sample_images(const sample_settings& s, const saved_model& model, const dat
       model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
   std::sort(labels.begin(), labels.end());
   const matrix<Scalar> pixels =
-      data::quantize_from_unit(model.sample(s.n, rng, labels, s.threads), layout.pixel_levels);
+      data::quantize_from_unit(model.sample(s.n, rng, labels, s.threads, s.temperature), layout.pixel_levels);
   const int columns = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(s.n)))));
   write_images(s.out, pixels, shape, columns);
   if (!s.labels_out.empty()) {
@@ -69,6 +69,11 @@ CLI::App* add_sample_command(CLI::App& app, sample_settings& s) {
                   "output file, .npy or .csv; for an image model also .png (a grid) or an IDX file (.idx or -ubyte, "
                   "either with .gz) of pixel values")
       ->required();
+  cmd->add_option("--temperature", s.temperature,
+                  "flows: draw the base at temperature T, z ~ N(0, T^2 I) (T < 1: fewer, cleaner modes, as Glow's "
+                  "samples)")
+      ->transform(finite_number(0, false))
+      ->capture_default_str();
   cmd->add_option("--labels-out", s.labels_out, "image models with classes: an IDX file of the sampled images' classes");
   return cmd;
 }
@@ -106,7 +111,7 @@ int run_sample(const sample_settings& s) {
   random_engine rng(s.seed);
   const std::vector<index_t> labels =
       model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
-  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(model.sample(s.n, rng, labels, s.threads), labels));
+  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(model.sample(s.n, rng, labels, s.threads, s.temperature), labels));
   std::vector<std::string> names = layout.column_names;
   if (model.conditional()) {  // the rows come out laid out as the training file's were
     const index_t k = std::min(layout.label_position.value_or(x.cols()), x.cols());

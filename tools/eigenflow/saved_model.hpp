@@ -50,12 +50,18 @@ class saved_model {
   }
 
   /// n draws (with these labels, one per draw, for a conditional model), split across `threads`
-  /// workers (each block from its own engine seeded from rng: the draws depend on `threads`).
-  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels, int threads = 1) const {
-    context<matrix<Scalar>> c;
-    c.labels = labels;
-    if (threads <= 1 || n < 2) return model_.sample(n, rng, c);
-    return train::data_parallel<any_model<Scalar>>(model_, threads).sample(model_, n, rng, c);
+  /// workers (each block from its own engine seeded from rng: the draws depend on `threads`). A
+  /// temperature other than 1 scales the base draws of a flow (flows::flow::tempered); a model
+  /// kind without such a base (the continuous flows) refuses it with a value_error.
+  matrix<Scalar> sample(index_t n, random_engine& rng, std::span<const index_t> labels, int threads = 1,
+                        double temperature = 1) const {
+    if (temperature == 1) return sample_from(model_, n, rng, labels, threads);
+    const auto* flow = model_.template get_if<flows::flow<Scalar>>();
+    if (!flow) {
+      throw value_error("a temperature scales a flow's base draws; a " + recipe_.kind +
+                        " model is not sampled that way (give it no temperature)");
+    }
+    return sample_from(any_model<Scalar>(flow->tempered(temperature)), n, rng, labels, threads);
   }
 
   /// Trains on whitened rows, or dequantized images (train::fit; the optimizer is the caller's, for
@@ -67,6 +73,14 @@ class saved_model {
   }
 
  private:
+  static matrix<Scalar> sample_from(const any_model<Scalar>& model, index_t n, random_engine& rng,
+                                    std::span<const index_t> labels, int threads) {
+    context<matrix<Scalar>> c;
+    c.labels = labels;
+    if (threads <= 1 || n < 2) return model.sample(n, rng, c);
+    return train::data_parallel<any_model<Scalar>>(model, threads).sample(model, n, rng, c);
+  }
+
   model_recipe recipe_;
   any_model<Scalar> model_;
 };

@@ -12,6 +12,7 @@
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/value_traits.hpp"
 #include "eigenflow/distributions/distribution.hpp"
+#include "eigenflow/distributions/tempered.hpp"
 #include "eigenflow/error.hpp"
 #include "eigenflow/flows/transform.hpp"
 #include "eigenflow/model.hpp"
@@ -125,6 +126,12 @@ class flow {
   const transform<Scalar>& bijection() const { return *transform_; }
   /// The base density.
   const distributions::distribution<Scalar>& base() const { return *base_; }
+  /// A copy of this flow whose base draws are scaled by `temperature` (distributions::tempered:
+  /// for a standard-normal base, z ~ N(0, T² I)): Glow's reduced-temperature samples, and their
+  /// density. value_error unless T is finite and positive.
+  flow tempered(double temperature) const {
+    return flow(std::make_unique<distributions::tempered<Scalar>>(base_->clone(), temperature), transform_->clone());
+  }
   /// One line naming the base and every layer (architecture records, messages).
   std::string describe() const { return "flow(" + base_->describe() + ", " + transform_->describe() + ")"; }
 

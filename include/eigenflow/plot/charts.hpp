@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "eigenflow/error.hpp"
+#include "eigenflow/image_shape.hpp"
 #include "eigenflow/matrix.hpp"
 #include "eigenflow/plot/image.hpp"
 
@@ -270,33 +271,41 @@ image trajectories(const std::vector<matrix<Scalar>>& states, const view& v, int
   return picture;
 }
 
-/// A grid of grayscale images: each row of `images` is one height×width image, its values row by
-/// row (value y·width + x is pixel (x, y)), mapped linearly from [lo, hi] to black..white
-/// (clamped). Tiles are laid out `columns` to a row in the order of the rows of `images` (so when
-/// samples come class by class, `columns` per class, each row of tiles is a class), each pixel
-/// enlarged to scale×scale, with a 1-pixel line of `separator` between tiles; missing tiles in
-/// the last row are left as `separator`.
+/// A grid of images, one per row of `images` in the library's layout (image_shape.hpp: channel
+/// c's pixel (x, y) in column (c·H + y)·W + x): one channel is drawn in grayscale, three as red,
+/// green and blue, each value mapped linearly from [lo, hi] to 0..255 (clamped). Tiles are laid
+/// out `columns` to a row in the order of the rows of `images` (so when samples come class by
+/// class, `columns` per class, each row of tiles is a class), each pixel enlarged to
+/// scale×scale, with a 1-pixel line of `separator` between tiles; missing tiles in the last row
+/// are left as `separator`.
 ///
-/// shape_error unless images has height·width columns and at least one row; value_error for
-/// non-positive sizes, lo ≥ hi, non-finite bounds or values, or a result too large for an image.
+/// shape_error unless images has C·H·W columns and at least one row; value_error for a channel
+/// count other than 1 or 3, non-positive sizes, lo ≥ hi, non-finite bounds or values, or a
+/// result too large for an image.
 template <class Scalar>
-image image_grid(const matrix<Scalar>& images, int height, int width, int columns, double lo, double hi,
+image image_grid(const matrix<Scalar>& images, const image_shape& shape, int columns, double lo, double hi,
                  int scale = 4, rgb separator = white) {
   const std::string who = "image_grid";
-  if (height < 1 || width < 1 || columns < 1 || scale < 1) {
-    throw value_error(who + ": height " + std::to_string(height) + ", width " + std::to_string(width) + ", columns " +
-                      std::to_string(columns) + " and scale " + std::to_string(scale) + " must be positive");
+  if (shape.channels != 1 && shape.channels != 3) {
+    throw value_error(who + ": images of " + shape.to_string() +
+                      " have " + std::to_string(shape.channels) + " channels; a picture shows 1 (grayscale) or 3 (RGB)");
+  }
+  if (shape.height < 1 || shape.width < 1 || columns < 1 || scale < 1 || shape.height > max_image_side ||
+      shape.width > max_image_side) {
+    throw value_error(who + ": height " + std::to_string(shape.height) + ", width " + std::to_string(shape.width) +
+                      ", columns " + std::to_string(columns) + " and scale " + std::to_string(scale) +
+                      " must be positive (and a side at most " + std::to_string(max_image_side) + ")");
   }
   if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) {
     throw value_error(who + ": the value range [" + std::to_string(lo) + ", " + std::to_string(hi) +
                       "] must be finite with lo < hi");
   }
-  if (images.rows() < 1 || images.cols() != index_t{height} * width) {
+  if (images.rows() < 1 || images.cols() != shape.size()) {
     throw shape_error(who + ": images are " + detail::shape_string(images.rows(), images.cols()) + "; expected n x " +
-                      std::to_string(index_t{height} * width) + " (one " + std::to_string(height) + "x" +
-                      std::to_string(width) + " image per row, n >= 1)");
+                      std::to_string(shape.size()) + " (one " + shape.to_string() + " image per row, n >= 1)");
   }
   if (!images.allFinite()) throw value_error(who + ": the images hold non-finite values");
+  const auto height = static_cast<int>(shape.height), width = static_cast<int>(shape.width);
   const std::int64_t count = images.rows();
   const std::int64_t tile_rows = (count + columns - 1) / columns;
   const std::int64_t tile_w = std::int64_t{width} * scale;
@@ -307,13 +316,17 @@ image image_grid(const matrix<Scalar>& images, int height, int width, int column
     throw value_error(who + ": the grid would be " + std::to_string(total_w) + "x" + std::to_string(total_h) +
                       " pixels, more than " + std::to_string(max_image_side) + " a side");
   }
+  const auto level = [&](index_t t, index_t c, int y, int x) {
+    return grayscale((static_cast<double>(images(t, shape.column(c, y, x))) - lo) / (hi - lo)).r;
+  };
   image picture(static_cast<int>(total_w), static_cast<int>(total_h), separator);
   for (index_t t = 0; t < images.rows(); ++t) {
     const int left = static_cast<int>((t % columns) * (tile_w + 1));
     const int top = static_cast<int>((t / columns) * (tile_h + 1));
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const rgb colour = grayscale((static_cast<double>(images(t, index_t{y} * width + x)) - lo) / (hi - lo));
+        const rgb colour = shape.channels == 1 ? rgb{level(t, 0, y, x), level(t, 0, y, x), level(t, 0, y, x)}
+                                               : rgb{level(t, 0, y, x), level(t, 1, y, x), level(t, 2, y, x)};
         for (int sy = 0; sy < scale; ++sy) {
           for (int sx = 0; sx < scale; ++sx) picture.set(left + x * scale + sx, top + y * scale + sy, colour);
         }
@@ -321,6 +334,19 @@ image image_grid(const matrix<Scalar>& images, int height, int width, int column
     }
   }
   return picture;
+}
+
+/// A grid of one-channel height×width images: image_grid with image_shape{1, height, width}.
+template <class Scalar>
+image image_grid(const matrix<Scalar>& images, int height, int width, int columns, double lo, double hi,
+                 int scale = 4, rgb separator = white) {
+  if (height < 1 || width < 1) {
+    throw value_error("image_grid: height " + std::to_string(height) + ", width " + std::to_string(width) +
+                      ", columns " + std::to_string(columns) + " and scale " + std::to_string(scale) +
+                      " must be positive");
+  }
+  return image_grid(images, image_shape{.channels = 1, .height = height, .width = width}, columns, lo, hi, scale,
+                    separator);
 }
 
 }  // namespace eigenflow::plot
