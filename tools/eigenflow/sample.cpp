@@ -111,7 +111,8 @@ int run_sample(const sample_settings& s) {
   random_engine rng(s.seed);
   const std::vector<index_t> labels =
       model.conditional() ? draw_classes(layout.class_counts, s.n, s.class_id, rng) : std::vector<index_t>{};
-  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(model.sample(s.n, rng, labels, s.threads, s.temperature), labels));
+  const matrix<Scalar> draws = model.sample(s.n, rng, labels, s.threads, s.temperature);
+  matrix<Scalar> x = with_dropped(layout, layout.whitening.invert(draws, labels));
   std::vector<std::string> names = layout.column_names;
   if (model.conditional()) {  // the rows come out laid out as the training file's were
     const index_t k = std::min(layout.label_position.value_or(x.cols()), x.cols());

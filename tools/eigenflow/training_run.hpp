@@ -177,6 +177,30 @@ class run_checkpoints {
   /// Model selection's state: kept current by fit, saved with every checkpoint.
   train::selection_state selection;
 
+  /// resume(); unless that run had finished, then arms options.on_checkpoint to save this run
+  /// (model, layout and adam must outlive the training) and flushes what was printed so far.
+  bool resume_or_arm(saved_model& model, const data_layout& layout, optim::adam<Scalar>& adam,
+                     train::trainer_options& options, std::initializer_list<const char*> results) {
+    if (resume(model, adam, options, results)) return true;
+    std::fflush(stdout);
+    options.on_checkpoint = [this, &model, &layout, &adam](long it) { save(model, layout, adam, it, false); };
+    return false;
+  }
+
+  /// Writes DIR/model.ckpt from rank 0 (the other ranks do nothing): the model, its layout, the
+  /// optimizer's state, `completed` iterations, `status` (a finished run's results) and, mid-run,
+  /// model selection's state.
+  void save(saved_model& model, const data_layout& layout, optim::adam<Scalar>& adam, long completed, bool finished,
+            io::checkpoint_metadata status = {}) {
+    if (group_.rank() != 0) return;
+    io::checkpoint_metadata meta = run_;
+    meta.emplace_back("train.completed_iterations", std::to_string(completed));
+    meta.emplace_back("train.finished", finished ? "yes" : "no");
+    for (auto& entry : status) meta.push_back(std::move(entry));
+    save_model_dir(s_.out, model, layout, std::move(meta), adam.export_state(), finished ? nullptr : &selection);
+  }
+
+ private:
   /// Resumes from DIR/model.ckpt (unless --restart): its parameters into `model`, its optimizer
   /// state into `adam`, its completed iterations into options. Returns true if that run had
   /// already finished; then it printed so, and the saved `results` (e.g. test_nll), and the caller
@@ -207,30 +231,6 @@ class run_checkpoints {
     return false;
   }
 
-  /// resume(), and unless that run had finished, arms options.on_checkpoint to save this run
-  /// (model, layout and adam must outlive the training) and flushes what was printed so far.
-  bool resume_or_arm(saved_model& model, const data_layout& layout, optim::adam<Scalar>& adam,
-                     train::trainer_options& options, std::initializer_list<const char*> results) {
-    if (resume(model, adam, options, results)) return true;
-    std::fflush(stdout);
-    options.on_checkpoint = [this, &model, &layout, &adam](long it) { save(model, layout, adam, it, false); };
-    return false;
-  }
-
-  /// Writes DIR/model.ckpt from rank 0 (the other ranks do nothing): the model, its layout, the
-  /// optimizer's state, `completed` iterations, `status` (a finished run's results) and, mid-run,
-  /// model selection's state.
-  void save(saved_model& model, const data_layout& layout, optim::adam<Scalar>& adam, long completed, bool finished,
-            io::checkpoint_metadata status = {}) {
-    if (group_.rank() != 0) return;
-    io::checkpoint_metadata meta = run_;
-    meta.emplace_back("train.completed_iterations", std::to_string(completed));
-    meta.emplace_back("train.finished", finished ? "yes" : "no");
-    for (auto& entry : status) meta.push_back(std::move(entry));
-    save_model_dir(s_.out, model, layout, std::move(meta), adam.export_state(), finished ? nullptr : &selection);
-  }
-
- private:
   /// The checkpoint a rerun resumes from (none, or --restart: nullopt). Rank 0 reads it and every
   /// other rank gets it from rank 0: the other machines need not see DIR.
   std::optional<io::checkpoint<Scalar>> saved_checkpoint() {

@@ -325,8 +325,9 @@ image image_grid(const matrix<Scalar>& images, const image_shape& shape, int col
     const int top = static_cast<int>((t / columns) * (tile_h + 1));
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const rgb colour = shape.channels == 1 ? rgb{level(t, 0, y, x), level(t, 0, y, x), level(t, 0, y, x)}
-                                               : rgb{level(t, 0, y, x), level(t, 1, y, x), level(t, 2, y, x)};
+        const std::uint8_t first = level(t, 0, y, x);
+        const rgb colour = shape.channels == 1 ? rgb{first, first, first}
+                                               : rgb{first, level(t, 1, y, x), level(t, 2, y, x)};
         for (int sy = 0; sy < scale; ++sy) {
           for (int sx = 0; sx < scale; ++sx) picture.set(left + x * scale + sx, top + y * scale + sy, colour);
         }
@@ -340,11 +341,6 @@ image image_grid(const matrix<Scalar>& images, const image_shape& shape, int col
 template <class Scalar>
 image image_grid(const matrix<Scalar>& images, int height, int width, int columns, double lo, double hi,
                  int scale = 4, rgb separator = white) {
-  if (height < 1 || width < 1) {
-    throw value_error("image_grid: height " + std::to_string(height) + ", width " + std::to_string(width) +
-                      ", columns " + std::to_string(columns) + " and scale " + std::to_string(scale) +
-                      " must be positive");
-  }
   return image_grid(images, image_shape{.channels = 1, .height = height, .width = width}, columns, lo, hi, scale,
                     separator);
 }
