@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "eigenflow/autodiff.hpp"
@@ -84,6 +85,32 @@ TEST_CASE("conv2d: gradients and tangents match finite differences", "[autodiff]
     const matrix<double> w2 = uniform(2, 3 * k * k, -1, 1, 8);
     const image_shape mid{3, in.height, in.width};
     check_ad([&](const auto& v) { return conv2d(tanh(conv2d(v[0], v[1], v[2], in)), v[3], mid); }, {x, w, b, w2});
+  }
+}
+
+TEST_CASE("activated_conv2d: f(conv2d) in one node, for every activation, matches the two ops and finite differences",
+          "[autodiff][ops][conv]") {
+  const image_shape in{2, 4, 3};
+  const matrix<double> x = uniform(3, in.size(), -1, 1, 12);
+  for (const activation f : {activation::identity, activation::tanh, activation::sigmoid, activation::softplus,
+                             activation::relu, activation::elu}) {
+    // 3 output channels: the input-side lowering; 1 output channel with k = 3: the output side.
+    for (const auto& [c_out, k] : {std::pair<index_t, index_t>{3, 1}, {3, 3}, {1, 3}}) {
+      INFO(to_string(f) << ", C_out = " << c_out << ", k = " << k);
+      const matrix<double> w = uniform(c_out, 2 * k * k, -1, 1, 13), b = uniform(1, c_out, -1, 1, 14);
+      const matrix<double> weights = uniform(3, c_out * in.pixels(), 0.5, 2, 15);
+      CHECK((activated_conv2d(x, w, b, in, f) - activate(conv2d(x, w, b, in), f)).cwiseAbs().maxCoeff() == 0.0);
+      check_ad([&](const auto& v) { return mul(activated_conv2d(v[0], v[1], v[2], in, f), v[3]); }, {x, w, b, weights});
+
+      // One node, whose own adjoint is left as the backward pass found it (g, not g·f').
+      tape<double> t;
+      const var<double> xv = t.variable(x), wv = t.variable(w), bv = t.variable(b);
+      const std::size_t before = t.size();
+      const var<double> y = activated_conv2d(xv, wv, bv, in, f);
+      CHECK(t.size() == before + 1);
+      t.backward(sum(mul(y, t.constant(weights))));
+      CHECK((matrix<double>(y.adjoint()) - weights).cwiseAbs().maxCoeff() == 0.0);
+    }
   }
 }
 

@@ -34,6 +34,26 @@ TEST_CASE("nn::conv2d: the conv2d op with the layer's weight and bias, and its g
   CHECK(zero(x).isZero());
 }
 
+TEST_CASE("nn::conv2d: an output activation, with and without a bias, and its gradients", "[nn][conv]") {
+  random_engine rng(67);
+  const image_shape in{2, 3, 4};
+  const matrix<double> x = uniform(2, in.size(), -1, 1, 68);
+  for (const bool bias : {true, false}) {
+    INFO("bias " << bias);
+    nn::conv2d<double> layer("c", in, 3, 3, rng, {.bias = bias, .output_activation = activation::softplus});
+    nn::conv2d<double> plain("c", in, 3, 3, rng, {.bias = bias});
+    plain.weight().value = layer.weight().value;
+    if (bias) {
+      layer.bias().value = uniform(1, 3, -1, 1, 69);
+      plain.bias().value = layer.bias().value;
+    }
+    CHECK((layer(x) - softplus(plain(x))).cwiseAbs().maxCoeff() <= 1e-15);
+    const matrix<double> weights = uniform(2, 3 * in.pixels(), 0.5, 2, 70);
+    check_parameter_gradients([&](tape<double>& t) { return mul(layer(t.constant(x)), t.constant(weights)); },
+                              layer.parameters());
+  }
+}
+
 TEST_CASE("nn::conv2d: float values, and sizes that do not fit are named", "[nn][conv]") {
   random_engine rng(65);
   nn::conv2d<float> f("f", {1, 4, 4}, 2, 3, rng);

@@ -71,8 +71,13 @@ class conv_conditioner : public conditioner_base<conv_conditioner<Scalar>, Scala
       context_image_columns_ = std::move(seen.columns);
       vector_features -= opts.condition.features;
     }
-    first_ = nn::conv2d<Scalar>(name + ".conv0", first_in, opts.width, 3, rng);
-    middle_ = nn::conv2d<Scalar>(name + ".conv1", first_.output_shape(), opts.width, 1, rng);
+    // The activations run inside the convolutions' nodes, except where the context's values
+    // are added between the first convolution and its activation.
+    first_ = nn::conv2d<Scalar>(
+        name + ".conv0", first_in, opts.width, 3, rng,
+        {.output_activation = vector_features > 0 ? activation::identity : opts.hidden_activation});
+    middle_ = nn::conv2d<Scalar>(name + ".conv1", first_.output_shape(), opts.width, 1, rng,
+                                 {.output_activation = opts.hidden_activation});
     last_ = nn::conv2d<Scalar>(name + ".conv2", middle_.output_shape(), out_channels, 3, rng,
                                {.weight_init = nn::init::zeros});
     if (vector_features > 0) {
@@ -96,10 +101,9 @@ class conv_conditioner : public conditioner_base<conv_conditioner<Scalar>, Scala
       // image): the encoder appends [embedding, features] after x_a's columns.
       const Value encoded = encoder_.encode(x_a, c);
       const Value per_channel = (*context_)(slice(encoded, in_.size(), context_->in_features()));
-      h = add(h, gather_cols(per_channel, std::span<const index_t>(hidden_channel_)));
+      h = activate(add(h, gather_cols(per_channel, std::span<const index_t>(hidden_channel_))), activation_);
     }
-    h = activate(middle_(activate(h, activation_)), activation_);
-    return last_(h);
+    return last_(middle_(h));
   }
 
   index_t in_features() const override { return in_.size(); }

@@ -32,6 +32,9 @@ class conv2d : public module_base<conv2d<Scalar>, Scalar> {
     bool bias = true;
     /// How the weight is drawn (fan-in C·k·k); init::zeros for a layer that starts at zero.
     init weight_init = init::lecun_normal;
+    /// An activation f applied to the output, y = f(conv(x) + b): with a bias, in the
+    /// convolution's own tape node (activated_conv2d), which saves a node's memory traffic.
+    activation output_activation = activation::identity;
   };
 
   conv2d() = default;
@@ -39,7 +42,7 @@ class conv2d : public module_base<conv2d<Scalar>, Scalar> {
   /// (odd); parameters name + ".weight" and name + ".bias". Throws value_error on a bad size.
   conv2d(const std::string& name, const image_shape& in, index_t out_channels, index_t kernel, random_engine& rng,
          options opts = {})
-      : name_(name), in_(in), has_bias_(opts.bias) {
+      : name_(name), in_(in), has_bias_(opts.bias), activation_(opts.output_activation) {
     if (in.channels < 1 || in.height < 1 || in.width < 1 || out_channels < 1 || kernel < 1 || kernel % 2 == 0) {
       throw value_error(name + ": conv2d needs positive image sizes and channels and an odd kernel, got images of " +
                         in.to_string() + ", " + std::to_string(out_channels) + " output channels, kernel " +
@@ -50,12 +53,13 @@ class conv2d : public module_base<conv2d<Scalar>, Scalar> {
     if (has_bias_) bias_ = parameter<Scalar>(name + ".bias", matrix<Scalar>::Zero(1, out_channels));
   }
 
-  /// The convolution of x (batch × C·H·W, any value type): batch × C_out·H·W.
+  /// The convolution of x (batch × C·H·W, any value type), through the output activation:
+  /// batch × C_out·H·W.
   template <class Value>
   Value operator()(const Value& x) const {
     eigenflow::detail::check_width(name_, x, in_.size(), "input columns");
-    if (has_bias_) return eigenflow::conv2d(x, lift(weight_, x), lift(bias_, x), in_);
-    return eigenflow::conv2d(x, lift(weight_, x), in_);
+    if (has_bias_) return eigenflow::activated_conv2d(x, lift(weight_, x), lift(bias_, x), in_, activation_);
+    return activate(eigenflow::conv2d(x, lift(weight_, x), in_), activation_);
   }
 
   /// The name given at construction (the prefix of the parameter names).
@@ -86,6 +90,7 @@ class conv2d : public module_base<conv2d<Scalar>, Scalar> {
   parameter<Scalar> weight_;
   parameter<Scalar> bias_;
   bool has_bias_ = true;
+  activation activation_ = activation::identity;
 };
 
 }  // namespace eigenflow::nn
