@@ -5,14 +5,18 @@
 // convolution, affine coupling whose conditioner is conv3×3 → ReLU → conv1×1 → ReLU → conv3×3 of
 // width 128), the first level's factored-out half under a learned conditional prior (one more
 // coupling). A step is: zero the gradients, the batch's mean NLL and its gradient, Adam; on the
-// calling thread (serial) and split over 2 threads (train::data_parallel). Reference measured by
-// the issue on a 2-core machine: the same model in PyTorch 1.13 (2 threads), about 330 ms per step.
+// calling thread (serial) and split over 2 threads (train::data_parallel). Reference: the same
+// model in PyTorch (benchmarks/glow_step_pytorch.py); pass its median from the same machine as
+// --pytorch_ms=MS to print a same-run ratio. Without it, the issue's figure: PyTorch 1.13 on a
+// 2-core machine, 2 threads, about 330 ms per step.
 //
 // FLOPs counted: the conditioners' convolutions only (2·rows·k·n of each lowered product), three
 // times the forward count for a training step (forward, and the two products of each backward).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -80,6 +84,9 @@ void training_step(benchmark::State& state) {
 
 class summary_reporter : public bench::same_run_reporter {
  public:
+  /// pytorch_ms: the PyTorch step's time the ratios are taken against.
+  explicit summary_reporter(double pytorch_ms) : pytorch_ms_(pytorch_ms) {}
+
   void Finalize() override {
     ConsoleReporter::Finalize();
     const auto product = seconds_.find("bench::large_product");
@@ -94,17 +101,45 @@ class summary_reporter : public bench::same_run_reporter {
       std::printf("conv %td->%td %tdx%td on 64x14x14: %6.2f ms, %5.1f GFLOP/s = %3.0f%% of the large product\n", c_in,
                   c_out, k, k, s * 1e3, gflops, 100 * gflops / peak);
     }
-    const double pytorch_ms = 330;
     for (const auto& [name, s] : seconds_) {
       int threads = 0;
       if (std::sscanf(name.c_str(), "training_step/%d", &threads) != 1) continue;
       const double gflops = 3 * forward_flops_per_image() * batch / s * 1e-9;
       std::printf("glow step, %s: %7.1f ms, %5.1f GFLOP/s = %3.0f%% of the large product; PyTorch %.0f ms: %.2fx\n",
-                  threads > 1 ? "2 threads" : "serial   ", s * 1e3, gflops, 100 * gflops / peak, pytorch_ms,
-                  pytorch_ms * 1e-3 / s);
+                  threads > 1 ? "2 threads" : "serial   ", s * 1e3, gflops, 100 * gflops / peak, pytorch_ms_,
+                  pytorch_ms_ * 1e-3 / s);
     }
   }
+
+ private:
+  double pytorch_ms_;
 };
+
+/// Takes --pytorch_ms=MS out of the arguments (Google Benchmark refuses flags it does not know).
+double take_pytorch_ms(int& argc, char** argv, double fallback) {
+  const std::string flag = "--pytorch_ms=";
+  double ms = fallback;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(flag, 0) != 0) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    try {
+      ms = std::stod(arg.substr(flag.size()));
+    } catch (const std::exception&) {
+      ms = 0;
+    }
+    if (!(ms > 0)) {
+      std::fprintf(stderr, "glow_step: --pytorch_ms needs a positive number of milliseconds, got '%s'\n",
+                   arg.c_str() + flag.size());
+      std::exit(2);
+    }
+  }
+  argc = kept;
+  return ms;
+}
 
 }  // namespace
 
@@ -113,8 +148,8 @@ BENCHMARK(conv_forward)->Args({2, 128, 3})->Args({128, 128, 1})->Args({128, 4, 3
 BENCHMARK(training_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 int main(int argc, char** argv) {
+  summary_reporter reporter(take_pytorch_ms(argc, argv, 330));
   benchmark::Initialize(&argc, argv);
-  summary_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
