@@ -6,9 +6,10 @@
 // width 128), the first level's factored-out half under a learned conditional prior (one more
 // coupling). A step is: zero the gradients, the batch's mean NLL and its gradient, Adam; on the
 // calling thread (serial) and split over 2 threads (train::data_parallel). Reference: the same
-// model in PyTorch (benchmarks/glow_step_pytorch.py); pass its median from the same machine as
-// --pytorch_ms=MS to print a same-run ratio. Without it, the figure: PyTorch 1.13 on a
-// 2-core machine, 2 threads, about 330 ms per step.
+// model in PyTorch (benchmarks/glow_step_pytorch.py); pass its medians from the same machine as
+// --pytorch_ms=MS (2 threads) and --pytorch_serial_ms=MS (1 thread) to print same-run ratios.
+// Without them, the figure for 2 threads: PyTorch 1.13 on a 2-core machine, about 330 ms
+// per step, and no serial ratio.
 //
 // FLOPs counted: the conditioners' convolutions only (2·rows·k·n of each lowered product), three
 // times the forward count for a training step (forward, and the two products of each backward).
@@ -84,8 +85,9 @@ void training_step(benchmark::State& state) {
 
 class summary_reporter : public bench::same_run_reporter {
  public:
-  /// pytorch_ms: the PyTorch step's time the ratios are taken against.
-  explicit summary_reporter(double pytorch_ms) : pytorch_ms_(pytorch_ms) {}
+  /// The PyTorch step's times the ratios are taken against, on 2 threads and on 1 (0: unknown).
+  summary_reporter(double pytorch_ms, double pytorch_serial_ms)
+      : pytorch_ms_(pytorch_ms), pytorch_serial_ms_(pytorch_serial_ms) {}
 
   void Finalize() override {
     ConsoleReporter::Finalize();
@@ -105,19 +107,21 @@ class summary_reporter : public bench::same_run_reporter {
       int threads = 0;
       if (std::sscanf(name.c_str(), "training_step/%d", &threads) != 1) continue;
       const double gflops = 3 * forward_flops_per_image() * batch / s * 1e-9;
-      std::printf("glow step, %s: %7.1f ms, %5.1f GFLOP/s = %3.0f%% of the large product; PyTorch %.0f ms: %.2fx\n",
-                  threads > 1 ? "2 threads" : "serial   ", s * 1e3, gflops, 100 * gflops / peak, pytorch_ms_,
-                  pytorch_ms_ * 1e-3 / s);
+      std::printf("glow step, %s: %7.1f ms, %5.1f GFLOP/s = %3.0f%% of the large product", threads > 1 ? "2 threads" : "serial   ",
+                  s * 1e3, gflops, 100 * gflops / peak);
+      const double reference = threads > 1 ? pytorch_ms_ : pytorch_serial_ms_;
+      if (reference > 0) std::printf("; PyTorch %.0f ms: %.2fx", reference, reference * 1e-3 / s);
+      std::printf("\n");
     }
   }
 
  private:
-  double pytorch_ms_;
+  double pytorch_ms_, pytorch_serial_ms_;
 };
 
-/// Takes --pytorch_ms=MS out of the arguments (Google Benchmark refuses flags it does not know).
-double take_pytorch_ms(int& argc, char** argv, double fallback) {
-  const std::string flag = "--pytorch_ms=";
+/// Takes `name`=MS out of the arguments (Google Benchmark refuses flags it does not know).
+double take_milliseconds(const std::string& name, int& argc, char** argv, double fallback) {
+  const std::string flag = name + "=";
   double ms = fallback;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -132,7 +136,7 @@ double take_pytorch_ms(int& argc, char** argv, double fallback) {
       ms = 0;
     }
     if (!(ms > 0)) {
-      std::fprintf(stderr, "glow_step: --pytorch_ms needs a positive number of milliseconds, got '%s'\n",
+      std::fprintf(stderr, "glow_step: %s needs a positive number of milliseconds, got '%s'\n", name.c_str(),
                    arg.c_str() + flag.size());
       std::exit(2);
     }
@@ -148,7 +152,8 @@ BENCHMARK(conv_forward)->Args({2, 128, 3})->Args({128, 128, 1})->Args({128, 4, 3
 BENCHMARK(training_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 int main(int argc, char** argv) {
-  summary_reporter reporter(take_pytorch_ms(argc, argv, 330));
+  const double pytorch_ms = take_milliseconds("--pytorch_ms", argc, argv, 330);
+  summary_reporter reporter(pytorch_ms, take_milliseconds("--pytorch_serial_ms", argc, argv, 0));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
