@@ -107,8 +107,8 @@ class summary_reporter : public bench::same_run_reporter {
       int threads = 0;
       if (std::sscanf(name.c_str(), "training_step/%d", &threads) != 1) continue;
       const double gflops = 3 * forward_flops_per_image() * batch / s * 1e-9;
-      std::printf("glow step, %s: %7.1f ms, %5.1f GFLOP/s = %3.0f%% of the large product", threads > 1 ? "2 threads" : "serial   ",
-                  s * 1e3, gflops, 100 * gflops / peak);
+      std::printf("glow step, %s: %7.1f ms, %5.1f GFLOP/s = %3.0f%% of the large product",
+                  threads > 1 ? "2 threads" : "serial   ", s * 1e3, gflops, 100 * gflops / peak);
       const double reference = threads > 1 ? pytorch_ms_ : pytorch_serial_ms_;
       if (reference > 0) std::printf("; PyTorch %.0f ms: %.2fx", reference, reference * 1e-3 / s);
       std::printf("\n");
@@ -142,6 +142,7 @@ double take_milliseconds(const std::string& name, int& argc, char** argv, double
     }
   }
   argc = kept;
+  argv[argc] = nullptr;  // as main received them
   return ms;
 }
 

@@ -31,7 +31,8 @@ def squeeze(x):
 
 
 def gaussian_log_prob(z, mean, log_scale):
-    return (-0.5 * ((z - mean) * torch.exp(-log_scale)) ** 2 - log_scale - 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)
+    standardized = (z - mean) * torch.exp(-log_scale)
+    return (-0.5 * standardized**2 - log_scale - 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)
 
 
 def conditioner(c_in, c_out, width=128):
@@ -90,7 +91,8 @@ class Glow(nn.Module):
         c = 1
         for level in range(levels):
             c *= 4
-            self.levels.append(nn.ModuleList(m for _ in range(steps) for m in (ActNorm(c), LUConv1x1(c), AffineCoupling(c))))
+            layers = (m for _ in range(steps) for m in (ActNorm(c), LUConv1x1(c), AffineCoupling(c)))
+            self.levels.append(nn.ModuleList(layers))
             if level + 1 < levels:
                 self.priors.append(conditioner(c // 2, c))
                 c //= 2
