@@ -4,6 +4,7 @@
 
 #include "allocation/counting_new.hpp"
 #include "eigenflow/autodiff.hpp"
+#include "eigenflow/flows/glow_builders.hpp"
 #include "eigenflow/flows/rational_quadratic.hpp"
 #include "eigenflow/nn.hpp"
 #include "eigenflow/optim.hpp"
@@ -38,6 +39,49 @@ TEMPLATE_TEST_CASE("a tape training step of an MLP allocates nothing after warm-
   step();  // the second clear merges the arena into one block
   CHECK(count_allocations([&] {
           for (int i = 0; i < 5; ++i) step();
+        }) == 0);
+}
+
+TEST_CASE("a wide MLP step allocates nothing after warm-up, though its products outgrow Eigen's stack buffers",
+          "[allocation][tape][gemm]") {
+  // 256×256×256 products: Eigen packs 256 KiB blocks, above its 128 KiB stack limit, which it
+  // would malloc on every product; detail::gemm_into hands it per-thread buffers instead.
+  random_engine rng(4);
+  nn::mlp<float> net("wide", {8, 256, 256, 8}, rng, {.hidden_activation = activation::relu});
+  const auto params = net.parameters();
+  const matrix<float> x = normal_matrix<float>(256, 8, rng);
+  tape<float> t;
+  auto step = [&] {
+    t.clear();
+    params.zero_grad();
+    t.backward(mean(sum_rows(square(net(t.constant_view(x))))));
+  };
+  step();
+  step();
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 3; ++i) step();
+        }) == 0);
+}
+
+TEST_CASE("a Glow training step (convolutions on the tape) allocates nothing after warm-up", "[allocation][conv]") {
+  // Width 128 on 32 images of 4×4 pixels after the squeeze: the 1×1 convolution is a 512×128×128
+  // product whose packed left block (256 KiB) is past Eigen's stack limit.
+  random_engine rng(5);
+  const image_shape images{1, 8, 8};
+  flows::flow<float> model = flows::make_glow<float>({.image = images, .levels = 2, .steps = 2, .width = 128}, rng);
+  const matrix<float> x = (normal_matrix<float>(32, images.size(), rng).array().abs() * 0.3f).min(0.99f).matrix();
+  model.initialize(x);
+  const auto params = model.parameters();
+  tape<float> t;
+  random_engine noise(6);
+  auto step = [&] {
+    params.zero_grad();
+    model.accumulate_gradient(x, {}, noise, t);
+  };
+  step();
+  step();
+  CHECK(count_allocations([&] {
+          for (int i = 0; i < 2; ++i) step();
         }) == 0);
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "eigenflow/autodiff/detail/gemm.hpp"
 #include "eigenflow/autodiff/dual.hpp"
 #include "eigenflow/autodiff/ops/activation.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
@@ -183,18 +184,18 @@ void conv2d_into(const conv_plan& p, Scalar* out, const Scalar* x, const Weight&
   }
   const auto input = pixel_rows(x, p.rows, p.in);
   if (p.k == 1) {
-    y.noalias() += input * w.transpose();
+    gemm_into<true>(y, input, w.transpose());
   } else if (!p.output_side) {
     Eigen::Map<matrix<Scalar>> patches(conv_workspace<Scalar>(0, p.pixel_rows() * p.in.channels * p.taps()),
                                        p.pixel_rows(), p.in.channels * p.taps());
     im2col(x, p.rows, p.in, p.k, patches.data());
-    y.noalias() += patches * w.transpose();
+    gemm_into<true>(y, patches, w.transpose());
   } else {
     const index_t z_cols = p.out.channels * p.taps();
     Scalar* v = conv_workspace<Scalar>(1, p.in.channels * z_cols);
     regroup_weight(p, w, v);
     Eigen::Map<matrix<Scalar>> z(conv_workspace<Scalar>(0, p.pixel_rows() * z_cols), p.pixel_rows(), z_cols);
-    z.noalias() = input * Eigen::Map<const matrix<Scalar>>(v, p.in.channels, z_cols);
+    gemm_into<false>(z, input, Eigen::Map<const matrix<Scalar>>(v, p.in.channels, z_cols));
     col2im_add(z.data(), p.rows, p.out, p.k, out);
   }
 }
@@ -244,8 +245,8 @@ void conv2d_backward_with(const tape_node<Scalar>& n, tape<Scalar>& t, const Sca
   }
   const auto input = pixel_rows(x.value().data(), n.rows, in);
   if (k == 1) {
-    if (w.needs_grad()) w.adjoint().noalias() += g.transpose() * input;
-    if (x.needs_grad()) pixel_rows(x.adjoint().data(), n.rows, in).noalias() += g * w.value();
+    if (w.needs_grad()) gemm_into<true>(w.adjoint(), g.transpose(), input);
+    if (x.needs_grad()) gemm_into<true>(pixel_rows(x.adjoint().data(), n.rows, in), g, w.value());
     return;
   }
   if (!p.output_side) {
@@ -254,10 +255,10 @@ void conv2d_backward_with(const tape_node<Scalar>& n, tape<Scalar>& t, const Sca
                                        p.pixel_rows(), in.channels * p.taps());
     if (w.needs_grad()) {
       im2col(x.value().data(), n.rows, in, k, patches.data());
-      w.adjoint().noalias() += g.transpose() * patches;
+      gemm_into<true>(w.adjoint(), g.transpose(), patches);
     }
     if (x.needs_grad()) {
-      patches.noalias() = g * w.value();
+      gemm_into<false>(patches, g, w.value());
       col2im_add(patches.data(), n.rows, in, k, x.adjoint().data());
     }
     return;
@@ -269,10 +270,10 @@ void conv2d_backward_with(const tape_node<Scalar>& n, tape<Scalar>& t, const Sca
   Eigen::Map<matrix<Scalar>> v(conv_workspace<Scalar>(1, in.channels * z_cols), in.channels, z_cols);
   if (x.needs_grad()) {
     regroup_weight(p, w.value(), v.data());
-    pixel_rows(x.adjoint().data(), n.rows, in).noalias() += z_adjoint * v.transpose();
+    gemm_into<true>(pixel_rows(x.adjoint().data(), n.rows, in), z_adjoint, v.transpose());
   }
   if (w.needs_grad()) {
-    v.noalias() = input.transpose() * z_adjoint;
+    gemm_into<false>(v, input.transpose(), z_adjoint);
     add_regrouped(p, v.data(), w.adjoint());
   }
 }

@@ -2,10 +2,12 @@
 // affine layer x·Wᵀ + b, transpose, and block-diagonal batches of products (attention), for plain
 // matrices, vars and duals.
 //
-// Products write straight into arena storage (noalias) and their backward rules accumulate into
-// the operands' adjoints with GEMM's own `+=`, so no temporary is formed.
+// Products write straight into arena storage and their backward rules accumulate into the
+// operands' adjoints with GEMM's own `+=` (detail::gemm_into: Eigen's kernel, packing buffers
+// reused per thread), so neither a temporary nor a heap allocation is made.
 #pragma once
 
+#include "eigenflow/autodiff/detail/gemm.hpp"
 #include "eigenflow/autodiff/dual.hpp"
 #include "eigenflow/autodiff/ops/arithmetic.hpp"
 #include "eigenflow/autodiff/shape_check.hpp"
@@ -32,17 +34,10 @@ inline shape product_shape(product_form form, shape a, shape b) {
 /// out (=, or += when Accumulate) op(a) · op(b) for the given form.
 template <bool Accumulate, class Out, class A, class B>
 void product_into(Out&& out, product_form form, const A& a, const B& b) {
-  auto assign = [&](const auto& product) {
-    if constexpr (Accumulate) {
-      out.noalias() += product;
-    } else {
-      out.noalias() = product;
-    }
-  };
   switch (form) {
-    case product_form::nn: assign(a * b); break;
-    case product_form::nt: assign(a * b.transpose()); break;
-    case product_form::tn: assign(a.transpose() * b); break;
+    case product_form::nn: gemm_into<Accumulate>(out, a, b); break;
+    case product_form::nt: gemm_into<Accumulate>(out, a, b.transpose()); break;
+    case product_form::tn: gemm_into<Accumulate>(out, a.transpose(), b); break;
   }
 }
 
@@ -53,16 +48,16 @@ void matmul_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   const auto g = n.adjoint();
   switch (static_cast<product_form>(n.int_args[0])) {
     case product_form::nn:  // C = A B
-      if (a.needs_grad()) a.adjoint().noalias() += g * b.value().transpose();
-      if (b.needs_grad()) b.adjoint().noalias() += a.value().transpose() * g;
+      if (a.needs_grad()) gemm_into<true>(a.adjoint(), g, b.value().transpose());
+      if (b.needs_grad()) gemm_into<true>(b.adjoint(), a.value().transpose(), g);
       break;
     case product_form::nt:  // C = A Bᵀ
-      if (a.needs_grad()) a.adjoint().noalias() += g * b.value();
-      if (b.needs_grad()) b.adjoint().noalias() += g.transpose() * a.value();
+      if (a.needs_grad()) gemm_into<true>(a.adjoint(), g, b.value());
+      if (b.needs_grad()) gemm_into<true>(b.adjoint(), g.transpose(), a.value());
       break;
     case product_form::tn:  // C = Aᵀ B
-      if (a.needs_grad()) a.adjoint().noalias() += b.value() * g.transpose();
-      if (b.needs_grad()) b.adjoint().noalias() += a.value() * g;
+      if (a.needs_grad()) gemm_into<true>(a.adjoint(), b.value(), g.transpose());
+      if (b.needs_grad()) gemm_into<true>(b.adjoint(), a.value(), g);
       break;
   }
 }
@@ -115,8 +110,8 @@ void linear_backward(const tape_node<Scalar>& n, tape<Scalar>& t) {
   const tape_node<Scalar>& x = t.node_at(n.inputs[0]);
   const tape_node<Scalar>& w = t.node_at(n.inputs[1]);
   const auto g = n.adjoint();
-  if (x.needs_grad()) x.adjoint().noalias() += g * w.value();
-  if (w.needs_grad()) w.adjoint().noalias() += g.transpose() * x.value();
+  if (x.needs_grad()) gemm_into<true>(x.adjoint(), g, w.value());
+  if (w.needs_grad()) gemm_into<true>(w.adjoint(), g.transpose(), x.value());
   if (n.inputs[2] >= 0) {
     const tape_node<Scalar>& b = t.node_at(n.inputs[2]);
     if (b.needs_grad()) b.adjoint() += g.colwise().sum();
@@ -232,7 +227,7 @@ matrix<Scalar> linear(const matrix<Scalar>& x, const matrix<Scalar>& w, const ma
   detail::check_linear(detail::shape_of(x), detail::shape_of(w), &bs);
   matrix<Scalar> y(x.rows(), w.rows());
   y.rowwise() = b.row(0);
-  y.noalias() += x * w.transpose();
+  detail::gemm_into<true>(y, x, w.transpose());
   return y;
 }
 /// x·Wᵀ (no bias).
@@ -254,7 +249,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w, const var<Scalar>
   var<Scalar> y = t.record("linear", x.rows(), w.rows(), {x, w, b}, &detail::linear_backward<Scalar>);
   auto out = y.output();
   out.rowwise() = b.value().row(0);
-  out.noalias() += x.value() * w.value().transpose();
+  detail::gemm_into<true>(out, x.value(), w.value().transpose());
   return y;
 }
 /// linear (no bias) on a tape.
@@ -265,7 +260,7 @@ var<Scalar> linear(const var<Scalar>& x, const var<Scalar>& w) {
   t.check_operand("linear", w);
   detail::check_linear(x.shape(), w.shape(), nullptr);
   var<Scalar> y = t.record("linear", x.rows(), w.rows(), {x, w}, &detail::linear_backward<Scalar>);
-  y.output().noalias() = x.value() * w.value().transpose();
+  detail::gemm_into<false>(y.output(), x.value(), w.value().transpose());
   return y;
 }
 
