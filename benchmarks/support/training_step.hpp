@@ -14,22 +14,22 @@ template <class Model>
 class training_step {
  public:
   training_step(Model& model, const eigenflow::train::dataset<float>& data, int threads, float learning_rate = 1e-4f)
-      : model_(model), data_(data), adam_({.learning_rate = learning_rate}) {
+      : model_(model), params_(model.parameters()), data_(data), adam_({.learning_rate = learning_rate}) {
     if (threads > 1) workers_ = std::make_unique<eigenflow::train::data_parallel<Model>>(model, threads);
   }
 
   /// One step; returns its loss.
   double operator()() {
-    const eigenflow::nn::parameter_list<float> params = model_.parameters();
-    params.zero_grad();
+    params_.zero_grad();
     const eigenflow::step_loss r = workers_ ? workers_->accumulate_gradient(model_, data_, rng_)
                                             : model_.accumulate_gradient(data_.x, data_.context(), rng_, tape_);
-    adam_.step(params);
+    adam_.step(params_);
     return r.loss;
   }
 
  private:
   Model& model_;
+  const eigenflow::nn::parameter_list<float> params_;  // listed once: a step allocates nothing of its own
   const eigenflow::train::dataset<float>& data_;
   eigenflow::optim::adam<float> adam_;
   std::unique_ptr<eigenflow::train::data_parallel<Model>> workers_;
