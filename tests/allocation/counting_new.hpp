@@ -26,4 +26,15 @@ std::size_t count_allocations(F&& f) {
   return thread_allocation_count();
 }
 
+/// The allocations of `repeats` calls of step after two warm-up calls: the first grows the
+/// buffers, the second's tape clear() merges the arena's blocks into one.
+template <class Step>
+std::size_t steady_state_allocations(Step& step, int repeats) {
+  step();
+  step();
+  return count_allocations([&] {
+    for (int i = 0; i < repeats; ++i) step();
+  });
+}
+
 }  // namespace eigenflow::test

@@ -11,6 +11,7 @@
 
 using namespace eigenflow;
 using eigenflow::test::count_allocations;
+using eigenflow::test::steady_state_allocations;
 
 TEST_CASE("the counter sees both std and Eigen allocations", "[allocation]") {
   CHECK(count_allocations([] { std::vector<int> v(10); }) == 1);
@@ -35,11 +36,7 @@ TEMPLATE_TEST_CASE("a tape training step of an MLP allocates nothing after warm-
     optim::clip_grad_norm(params, S(1));
     adam.step(params);
   };
-  step();
-  step();  // the second clear merges the arena into one block
-  CHECK(count_allocations([&] {
-          for (int i = 0; i < 5; ++i) step();
-        }) == 0);
+  CHECK(steady_state_allocations(step, 5) == 0);
 }
 
 TEST_CASE("a wide MLP step allocates nothing after warm-up, though its products outgrow Eigen's stack buffers",
@@ -56,11 +53,7 @@ TEST_CASE("a wide MLP step allocates nothing after warm-up, though its products 
     params.zero_grad();
     t.backward(mean(sum_rows(square(net(t.constant_view(x))))));
   };
-  step();
-  step();
-  CHECK(count_allocations([&] {
-          for (int i = 0; i < 3; ++i) step();
-        }) == 0);
+  CHECK(steady_state_allocations(step, 3) == 0);
 }
 
 TEST_CASE("a Glow training step (convolutions on the tape) allocates nothing after warm-up", "[allocation][conv]") {
@@ -78,11 +71,7 @@ TEST_CASE("a Glow training step (convolutions on the tape) allocates nothing aft
     params.zero_grad();
     model.accumulate_gradient(x, {}, noise, t);
   };
-  step();
-  step();
-  CHECK(count_allocations([&] {
-          for (int i = 0; i < 2; ++i) step();
-        }) == 0);
+  CHECK(steady_state_allocations(step, 2) == 0);
 }
 
 TEST_CASE("a Hutchinson trace step (duals through an MLP) allocates nothing after warm-up", "[allocation][dual]") {
@@ -98,11 +87,7 @@ TEST_CASE("a Hutchinson trace step (duals through an MLP) allocates nothing afte
     const dual<double> y = net(dual<double>(t.constant_view(x), t.constant_view(eps)));
     t.backward(sum(mul(y.tangent, t.constant_view(eps))));  // Σ εᵀ J ε
   };
-  step();
-  step();
-  CHECK(count_allocations([&] {
-          for (int i = 0; i < 5; ++i) step();
-        }) == 0);
+  CHECK(steady_state_allocations(step, 5) == 0);
 }
 
 TEST_CASE("a rational-quadratic spline step allocates nothing after warm-up", "[allocation][spline]") {
@@ -121,11 +106,7 @@ TEST_CASE("a rational-quadratic spline step allocates nothing after warm-up", "[
     const transformed<var<double>> back = flows::rational_quadratic_inverse(y.value, w, h, d, o);
     t.backward(add(sum(back.value), sum(y.log_det)));
   };
-  step();
-  step();
-  CHECK(count_allocations([&] {
-          for (int i = 0; i < 5; ++i) step();
-        }) == 0);
+  CHECK(steady_state_allocations(step, 5) == 0);
 }
 
 TEST_CASE("optimizer steps allocate nothing after the first", "[allocation][optim]") {
